@@ -1,0 +1,852 @@
+"""The use cases: what administrators, auditors and billing can ask of the ledger.
+
+``Ledger`` is the one event-sourced application. It holds the ``Contract`` and
+``TariffSheet`` aggregates, so both share one notification log, which the
+read models follow. Its name is pinned: it names the tables and tracking rows.
+
+Each command use case loads the aggregate, authorises the caller for the party
+the clause gives the action to, optionally checks the version the caller read
+(optimistic concurrency across a user's think time), runs the aggregate's
+command under the injected clock, and saves. A concurrent writer that got in
+first makes the save fail with :class:`~ledger.errors.ConcurrencyConflict`,
+never a lost update. Who did it travels in every event's ``actor``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from ledger import errors
+from ledger.citizens import CitizenRegister
+from ledger.clock import Clock, SystemClock, recording_with, today
+from ledger.contract import STATE_TYPES, Contract
+from ledger.pricing import PricePeriod, SheetSource, daily_price, price_timeline
+from ledger.schedule import DaySchedule, ScheduleSegment
+from ledger.tariff_sheet import SheetPrice, TariffSheet, sheet_id
+from ledger.transcoding import register_all
+from ledger.values import (
+    AbsenceKind,
+    Actor,
+    ComponentPrice,
+    DataRole,
+    IndexSource,
+    Municipality,
+    NoticePeriod,
+    Operator,
+    Party,
+    PaymentOption,
+    Pricing,
+    Provider,
+    RequestNature,
+    RescissionGround,
+    RespiteBasis,
+    Role,
+    ServiceLineSpec,
+    Terms,
+    Unit,
+)
+
+T = TypeVar("T")
+
+VALUE_TYPES: list[type[Any]] = [
+    Actor,
+    Role,
+    Party,
+    Operator,
+    Municipality,
+    Provider,
+    Unit,
+    Pricing,
+    ComponentPrice,
+    ServiceLineSpec,
+    PaymentOption,
+    RespiteBasis,
+    DataRole,
+    NoticePeriod,
+    Terms,
+    RequestNature,
+    AbsenceKind,
+    RescissionGround,
+    IndexSource,
+    ScheduleSegment,
+    DaySchedule,
+    SheetPrice,
+    *STATE_TYPES,
+]
+
+CONTRACT_DRAFTED_TOPIC = "ledger.contract:Contract.Drafted"
+SHEET_PUBLISHED_TOPIC = "ledger.tariff_sheet:TariffSheet.Published"
+
+
+class Ledger(Application[uuid.UUID]):
+    """Contracts and tariff sheets, as events."""
+
+    name = "Ledger"
+    # Contracts have tens of events; a snapshot every 50 keeps long-lived
+    # ones fast to load without snapshotting the many short ones.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Contract: 50, TariffSheet: 50}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        citizens: CitizenRegister | None = None,
+    ) -> None:
+        """Build the application; persistence comes from ``env`` and the environment."""
+        super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
+        self.citizens = citizens
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """Register dates and every value the events and snapshots carry."""
+        super().register_transcodings(transcoder)
+        register_all(transcoder, VALUE_TYPES)
+
+    # --- tariff sheets --------------------------------------------------------
+
+    def publish_tariff_sheet(
+        self,
+        *,
+        offer: str,
+        year: int,
+        prices: Sequence[SheetPrice],
+        source: str,
+        actor: Actor,
+        valid_from: dt.date | None = None,
+    ) -> uuid.UUID:
+        """Publish an offer's prices for a year; one sheet per offer and year."""
+        _require_role(actor, Role.PROVIDER_ADMIN, Role.OPERATOR)
+        if self._exists(sheet_id(offer, year)):
+            msg = f"offer {offer} already has a {year} sheet; correct it instead"
+            raise errors.TariffSheetAlreadyPublished(msg, field="year")
+        with recording_with(self.clock):
+            sheet = TariffSheet.publish(
+                offer=offer,
+                year=year,
+                prices=tuple(prices),
+                source=source,
+                actor=actor,
+                valid_from=valid_from,
+            )
+        self._save(sheet)
+        return sheet.id
+
+    def correct_tariff_sheet(
+        self,
+        *,
+        offer: str,
+        year: int,
+        prices: Sequence[SheetPrice],
+        reason: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Replace a sheet's prices with a reason; the old prices stay in the history."""
+        _require_role(actor, Role.PROVIDER_ADMIN, Role.OPERATOR)
+        sheet = self.get_tariff_sheet(offer, year)
+        _check_version(sheet.version, expected_version)
+        with recording_with(self.clock):
+            sheet.correct(prices=tuple(prices), reason=reason, actor=actor)
+        self._save(sheet)
+
+    def get_tariff_sheet(
+        self, offer: str, year: int, *, known_at: dt.datetime | None = None
+    ) -> TariffSheet:
+        """An offer's sheet for a year (as known at ``known_at``)."""
+        sheet = self._load(sheet_id(offer, year), known_at)
+        if not isinstance(sheet, TariffSheet):
+            msg = f"offer {offer} has no tariff sheet for {year}"
+            raise errors.TariffSheetNotFound(msg, field="year")
+        return sheet
+
+    def sheets(self, *, known_at: dt.datetime | None = None) -> SheetSource:
+        """A sheet source for pricing, as known at ``known_at`` (default: now)."""
+        return _RepositorySheets(self, known_at)
+
+    # --- contracts: creation and placement --------------------------------------
+
+    def draft_contract(  # noqa: PLR0913 - the contract has this many parts
+        self,
+        *,
+        buyer: Municipality,
+        provider: Provider,
+        citizen_id: uuid.UUID,
+        lines: Sequence[ServiceLineSpec],
+        terms: Terms,
+        actor: Actor,
+        payer: Municipality | None = None,
+    ) -> uuid.UUID:
+        """Draft a contract (pkt. 1-5, 9, 15, 17); the buyer or an operator drafts."""
+        _require_role(actor, Role.BUYER_ADMIN, Role.OPERATOR)
+        if actor.role is Role.BUYER_ADMIN and actor.organisation != buyer.cvr:
+            msg = "a buyer administrator drafts contracts for their own municipality only"
+            raise errors.NotPermitted(msg, field="buyer.cvr")
+        if self.citizens is not None and self.citizens.find(citizen_id) is None:
+            msg = f"citizen {citizen_id} is not in the citizen register"
+            raise errors.CitizenNotFound(msg, field="citizen_id")
+        with recording_with(self.clock):
+            contract = Contract.draft(
+                buyer=buyer,
+                provider=provider,
+                citizen_id=citizen_id,
+                lines=tuple(lines),
+                terms=terms,
+                actor=actor,
+                payer=payer,
+            )
+        self._save(contract)
+        return contract.id
+
+    def add_service_line(
+        self,
+        contract_id: uuid.UUID,
+        spec: ServiceLineSpec,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> str:
+        """Add a service line (pkt. 5)."""
+        return self._execute(
+            contract_id,
+            actor,
+            Party.BUYER,
+            expected_version,
+            lambda c: c.add_service_line(spec, actor=actor),
+        )
+
+    def revise_provisional_step(
+        self,
+        contract_id: uuid.UUID,
+        line_id: str,
+        step: str,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Revise a provisional step before the placement is final (4.1)."""
+        self._execute(
+            contract_id,
+            actor,
+            None,
+            expected_version,
+            lambda c: c.revise_provisional_step(line_id, step, actor=actor),
+        )
+
+    def offer_place(
+        self,
+        contract_id: uuid.UUID,
+        offered_on: dt.date,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """The provider offers the citizen the place (4.1)."""
+        self._execute(
+            contract_id,
+            actor,
+            Party.PROVIDER,
+            expected_version,
+            lambda c: c.offer_place(offered_on, actor=actor),
+        )
+
+    def finalise_placement(
+        self,
+        contract_id: uuid.UUID,
+        final_on: dt.date,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Make the placement final (4.1)."""
+        self._execute(
+            contract_id,
+            actor,
+            None,
+            expected_version,
+            lambda c: c.finalise_placement(final_on, actor=actor),
+        )
+
+    def sign(
+        self,
+        contract_id: uuid.UUID,
+        party: Party,
+        signed_on: dt.date,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """A party signs (pkt. 18)."""
+        self._execute(
+            contract_id,
+            actor,
+            party,
+            expected_version,
+            lambda c: c.sign(party, signed_on, actor=actor),
+        )
+
+    # --- price changes -------------------------------------------------------
+
+    def change_step(  # noqa: PLR0913 - the agreement has this many facts
+        self,
+        contract_id: uuid.UUID,
+        line_id: str,
+        step: str,
+        *,
+        effective_from: dt.date,
+        agreed_on: dt.date,
+        agreement_ref: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record a step change agreed in writing."""
+        self._execute(
+            contract_id,
+            actor,
+            None,
+            expected_version,
+            lambda c: c.change_step(
+                line_id,
+                step,
+                effective_from=effective_from,
+                agreed_on=agreed_on,
+                agreement_ref=agreement_ref,
+                actor=actor,
+            ),
+        )
+
+    def request_renegotiation(  # noqa: PLR0913 - the clause names this many facts
+        self,
+        contract_id: uuid.UUID,
+        line_id: str,
+        *,
+        requested_by: Party,
+        received_on: dt.date,
+        nature: RequestNature,
+        description: str,
+        actor: Actor,
+        proposed_step: str | None = None,
+        proposed_prices: Sequence[ComponentPrice] = (),
+        requested_effective_from: dt.date | None = None,
+        schedule: DaySchedule | None = None,
+        expected_version: int | None = None,
+    ) -> str:
+        """Request a renegotiation (pkt. 16); returns the request id."""
+        return self._execute(
+            contract_id,
+            actor,
+            requested_by,
+            expected_version,
+            lambda c: c.request_renegotiation(
+                line_id,
+                requested_by=requested_by,
+                received_on=received_on,
+                nature=nature,
+                description=description,
+                actor=actor,
+                proposed_step=proposed_step,
+                proposed_prices=tuple(proposed_prices),
+                requested_effective_from=requested_effective_from,
+                schedule=schedule,
+            ),
+        )
+
+    def answer_renegotiation(  # noqa: PLR0913 - the clause names this many facts
+        self,
+        contract_id: uuid.UUID,
+        request_id: str,
+        *,
+        answered_by: Party,
+        answered_on: dt.date,
+        approved: bool,
+        actor: Actor,
+        agreement_ref: str | None = None,
+        effective_from: dt.date | None = None,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> None:
+        """Approve or reject a renegotiation request (pkt. 16)."""
+        self._execute(
+            contract_id,
+            actor,
+            answered_by,
+            expected_version,
+            lambda c: c.answer_renegotiation(
+                request_id,
+                answered_by=answered_by,
+                answered_on=answered_on,
+                approved=approved,
+                actor=actor,
+                agreement_ref=agreement_ref,
+                effective_from=effective_from,
+                reason=reason,
+            ),
+        )
+
+    def add_allonge(  # noqa: PLR0913 - the amendment names this many facts
+        self,
+        contract_id: uuid.UUID,
+        line_id: str,
+        *,
+        valid_from: dt.date,
+        valid_to: dt.date,
+        daily_delta: Decimal,
+        description: str,
+        agreement_ref: str,
+        buyer_accepted: bool,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record a Gentofte allonge (G6)."""
+        self._execute(
+            contract_id,
+            actor,
+            None,
+            expected_version,
+            lambda c: c.add_allonge(
+                line_id,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                daily_delta=daily_delta,
+                description=description,
+                agreement_ref=agreement_ref,
+                buyer_accepted=buyer_accepted,
+                actor=actor,
+            ),
+        )
+
+    def regulate_by_tariff_sheet(
+        self,
+        contract_id: uuid.UUID,
+        year: int,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Move the contract's tariff-sheet lines to ``year``'s sheet (pkt. 8)."""
+
+        def command(contract: Contract) -> None:
+            self.get_tariff_sheet(contract.provider.offer, year)  # must exist
+            contract.regulate_by_tariff_sheet(year, actor=actor)
+
+        self._execute(contract_id, actor, None, expected_version, command)
+
+    def regulate_by_index(  # noqa: PLR0913 - the clause names this many facts
+        self,
+        contract_id: uuid.UUID,
+        year: int,
+        *,
+        pl_percentage: Decimal,
+        overhead_percentage: Decimal,
+        source: IndexSource,
+        edition: str,
+        actor: Actor,
+        beyond_index_percentage: Decimal = Decimal(0),
+        buyer_acceptance_ref: str | None = None,
+        expected_version: int | None = None,
+    ) -> None:
+        """Index agreed prices from 1 January (pkt. 8)."""
+        self._execute(
+            contract_id,
+            actor,
+            None,
+            expected_version,
+            lambda c: c.regulate_by_index(
+                year,
+                pl_percentage=pl_percentage,
+                overhead_percentage=overhead_percentage,
+                source=source,
+                edition=edition,
+                actor=actor,
+                beyond_index_percentage=beyond_index_percentage,
+                buyer_acceptance_ref=buyer_acceptance_ref,
+            ),
+        )
+
+    # --- absence, delivery, framework ------------------------------------------
+
+    def start_absence(
+        self,
+        contract_id: uuid.UUID,
+        kind: AbsenceKind,
+        started_on: dt.date,
+        *,
+        actor: Actor,
+        notified_on: dt.date | None = None,
+        expected_version: int | None = None,
+    ) -> str:
+        """The provider records a hospitalisation, imprisonment or custody (pkt. 14)."""
+        return self._execute(
+            contract_id,
+            actor,
+            Party.PROVIDER,
+            expected_version,
+            lambda c: c.start_absence(kind, started_on, actor=actor, notified_on=notified_on),
+        )
+
+    def notify_absence(
+        self,
+        contract_id: uuid.UUID,
+        absence_id: str,
+        notified_on: dt.date,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """The provider notifies the buyer of an absence (pkt. 14)."""
+        self._execute(
+            contract_id,
+            actor,
+            Party.PROVIDER,
+            expected_version,
+            lambda c: c.notify_absence(absence_id, notified_on, actor=actor),
+        )
+
+    def end_absence(
+        self,
+        contract_id: uuid.UUID,
+        absence_id: str,
+        ended_on: dt.date,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record that an absence ended."""
+        self._execute(
+            contract_id,
+            actor,
+            Party.PROVIDER,
+            expected_version,
+            lambda c: c.end_absence(absence_id, ended_on, actor=actor),
+        )
+
+    def report_non_delivery(  # noqa: PLR0913 - the clause names this many facts
+        self,
+        contract_id: uuid.UUID,
+        *,
+        by: Party,
+        reported_on: dt.date,
+        cause: str,
+        citizen_related: bool,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record non-delivery and its cause (pkt. 10)."""
+        self._execute(
+            contract_id,
+            actor,
+            by,
+            expected_version,
+            lambda c: c.report_non_delivery(
+                by=by,
+                reported_on=reported_on,
+                cause=cause,
+                citizen_related=citizen_related,
+                actor=actor,
+            ),
+        )
+
+    def declare_force_majeure(
+        self,
+        contract_id: uuid.UUID,
+        *,
+        by: Party,
+        declared_on: dt.date,
+        description: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record force majeure (pkt. 10)."""
+        self._execute(
+            contract_id,
+            actor,
+            by,
+            expected_version,
+            lambda c: c.declare_force_majeure(
+                by=by, declared_on=declared_on, description=description, actor=actor
+            ),
+        )
+
+    def rescind_without_notice(
+        self,
+        contract_id: uuid.UUID,
+        *,
+        by: Party,
+        effective_on: dt.date,
+        ground: RescissionGround,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """End the contract without notice where pkt. 10 allows it."""
+        self._execute(
+            contract_id,
+            actor,
+            by,
+            expected_version,
+            lambda c: c.rescind_without_notice(
+                by=by, effective_on=effective_on, ground=ground, actor=actor
+            ),
+        )
+
+    def notify_framework_change(
+        self,
+        contract_id: uuid.UUID,
+        *,
+        received_on: dt.date,
+        framework_version: str,
+        adoption_year: int,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """The provider notifies a revised rammeaftale (pkt. 4)."""
+        self._execute(
+            contract_id,
+            actor,
+            Party.PROVIDER,
+            expected_version,
+            lambda c: c.notify_framework_change(
+                received_on=received_on,
+                framework_version=framework_version,
+                adoption_year=adoption_year,
+                actor=actor,
+            ),
+        )
+
+    # --- termination and follow-up ---------------------------------------------
+
+    def give_notice(
+        self,
+        contract_id: uuid.UUID,
+        *,
+        given_by: Party,
+        given_on: dt.date,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> dt.date:
+        """A party gives notice (pkt. 9); returns the last day of notice."""
+        return self._execute(
+            contract_id,
+            actor,
+            given_by,
+            expected_version,
+            lambda c: c.give_notice(given_by=given_by, given_on=given_on, actor=actor),
+        )
+
+    def record_reoccupation(
+        self,
+        contract_id: uuid.UUID,
+        reoccupied_on: dt.date,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """The provider reports the terminated place filled (pkt. 9, G14)."""
+        self._execute(
+            contract_id,
+            actor,
+            Party.PROVIDER,
+            expected_version,
+            lambda c: c.record_reoccupation(reoccupied_on, actor=actor),
+        )
+
+    def agree_payment_end(
+        self,
+        contract_id: uuid.UUID,
+        payment_end: dt.date,
+        *,
+        agreement_ref: str,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record the payment end agreed under option 4 (pkt. 9)."""
+        self._execute(
+            contract_id,
+            actor,
+            None,
+            expected_version,
+            lambda c: c.agree_payment_end(payment_end, agreement_ref=agreement_ref, actor=actor),
+        )
+
+    def hold_follow_up(
+        self,
+        contract_id: uuid.UUID,
+        line_id: str,
+        held_on: dt.date,
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record a follow-up (4.5); the buyer calls follow-up meetings."""
+        self._execute(
+            contract_id,
+            actor,
+            Party.BUYER,
+            expected_version,
+            lambda c: c.hold_follow_up(line_id, held_on, actor=actor),
+        )
+
+    # --- queries ---------------------------------------------------------------
+
+    def get_contract(
+        self, contract_id: uuid.UUID, *, known_at: dt.datetime | None = None
+    ) -> Contract:
+        """The contract now, or as it was known at ``known_at``."""
+        contract = self._load(contract_id, known_at)
+        if not isinstance(contract, Contract):
+            msg = f"no contract {contract_id}"
+            raise errors.ContractNotFound(msg, field="contract_id")
+        return contract
+
+    def contract_ids(self) -> Iterator[uuid.UUID]:
+        """Every contract's id, in the order they were drafted."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(
+                start, 500, topics=[CONTRACT_DRAFTED_TOPIC]
+            )
+            if not page:
+                return
+            for notification in page:
+                yield notification.originator_id
+            start = page[-1].id + 1
+
+    def price_timeline(
+        self,
+        contract_id: uuid.UUID,
+        line_id: str,
+        *,
+        end: dt.date,
+        start: dt.date | None = None,
+        known_at: dt.datetime | None = None,
+    ) -> list[PricePeriod]:
+        """A line's price periods up to ``end``, as known at ``known_at``."""
+        contract = self.get_contract(contract_id, known_at=known_at)
+        if line_id not in contract.lines:
+            msg = f"the contract has no service line {line_id}"
+            raise errors.UnknownServiceLine(msg, field="line_id")
+        return price_timeline(
+            contract, line_id, self.sheets(known_at=known_at), start=start, end=end
+        )
+
+    def prices_on(
+        self, contract_id: uuid.UUID, day: dt.date, *, known_at: dt.datetime | None = None
+    ) -> dict[str, PricePeriod | None]:
+        """Each line's daily price on ``day`` as known at ``known_at``."""
+        contract = self.get_contract(contract_id, known_at=known_at)
+        sheets = self.sheets(known_at=known_at)
+        return {line_id: daily_price(contract, line_id, day, sheets) for line_id in contract.lines}
+
+    def today(self) -> dt.date:
+        """The business date in Copenhagen according to the injected clock."""
+        return today(self.clock)
+
+    # --- internals ---------------------------------------------------------------
+
+    def _execute(
+        self,
+        contract_id: uuid.UUID,
+        actor: Actor,
+        party: Party | None,
+        expected_version: int | None,
+        command: Callable[[Contract], T],
+    ) -> T:
+        contract = self.get_contract(contract_id)
+        _authorise(contract, actor, party)
+        _check_version(contract.version, expected_version)
+        with recording_with(self.clock):
+            result = command(contract)
+        self._save(contract)
+        return result
+
+    def _save(self, aggregate: Contract | TariffSheet) -> None:
+        try:
+            self.save(aggregate)
+        except IntegrityError as error:
+            msg = "the record changed while this command ran; read it again and retry"
+            raise errors.ConcurrencyConflict(msg) from error
+
+    def _exists(self, aggregate_id: uuid.UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def _load(self, aggregate_id: uuid.UUID, known_at: dt.datetime | None) -> object | None:
+        try:
+            if known_at is None:
+                return self.repository.get(aggregate_id)
+            version = self._version_known_at(aggregate_id, known_at)
+            if version is None:
+                return None
+            return self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            return None
+
+    def _version_known_at(self, aggregate_id: uuid.UUID, known_at: dt.datetime) -> int | None:
+        """The last version recorded at or before ``known_at`` (architecture 3)."""
+        if known_at.tzinfo is None:
+            msg = "known_at needs a timezone"
+            raise errors.InvalidValue(msg, field="known_at")
+        version = None
+        for domain_event in self.events.get(aggregate_id):
+            if domain_event.timestamp > known_at:
+                break
+            version = domain_event.originator_version
+        return version
+
+
+class _RepositorySheets:
+    """Tariff sheets loaded from the ledger, each once, as known at a time."""
+
+    def __init__(self, ledger: Ledger, known_at: dt.datetime | None) -> None:
+        self._ledger = ledger
+        self._known_at = known_at
+        self._loaded: dict[tuple[str, int], TariffSheet | None] = {}
+
+    def sheet(self, offer: str, year: int) -> TariffSheet | None:
+        key = (offer, year)
+        if key not in self._loaded:
+            found = self._ledger._load(sheet_id(offer, year), self._known_at)  # noqa: SLF001
+            self._loaded[key] = found if isinstance(found, TariffSheet) else None
+        return self._loaded[key]
+
+
+def _check_version(actual: int, expected: int | None) -> None:
+    if expected is not None and actual != expected:
+        msg = f"you read version {expected} but the record is at version {actual}"
+        raise errors.ConcurrencyConflict(msg, field="expected_version")
+
+
+_PARTY_ROLE = {Party.BUYER: Role.BUYER_ADMIN, Party.PROVIDER: Role.PROVIDER_ADMIN}
+
+
+def _require_role(actor: Actor, *roles: Role) -> None:
+    if actor.role not in roles:
+        names = ", ".join(r.value for r in roles)
+        msg = f"this needs one of the roles {names}; the caller is {actor.role.value}"
+        raise errors.NotPermitted(msg)
+
+
+def _authorise(contract: Contract, actor: Actor, party: Party | None) -> None:
+    """Check the caller may act on this contract for ``party`` (architecture 8).
+
+    Operators act for either party. Administrators act only for their own
+    organisation's side; ``party=None`` means either side may act.
+    """
+    if actor.role is Role.OPERATOR:
+        return
+    if actor.role is Role.AUDITOR:
+        msg = "auditors read; they do not change contracts"
+        raise errors.NotPermitted(msg)
+    side = Party.BUYER if actor.role is Role.BUYER_ADMIN else Party.PROVIDER
+    own = contract.buyer.cvr if side is Party.BUYER else contract.provider.registration
+    if actor.organisation != own:
+        msg = f"organisation {actor.organisation} is not this contract's {side.value}"
+        raise errors.NotPermitted(msg)
+    if party is not None and _PARTY_ROLE[party] is not actor.role:
+        msg = f"the clause gives this action to the {party.value}"
+        raise errors.NotPermitted(msg, field="party")
