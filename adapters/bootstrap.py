@@ -15,13 +15,12 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ledger.application import Ledger
-from ledger.citizens import CitizenCipher, CitizenRegister, InMemoryCitizenRegister
-from ledger.clock import Clock
-
 from adapters.citizen_store import PostgresCitizenRegister, SQLiteCitizenRegister
 from adapters.migrate import migrate_postgres, migrate_sqlite
 from adapters.settings import Settings, Storage
+from ledger.application import Ledger
+from ledger.citizens import CitizenCipher, CitizenRegister, InMemoryCitizenRegister
+from ledger.clock import Clock
 
 
 @dataclass
@@ -109,7 +108,9 @@ def ensure_postgres_database(settings: Settings) -> None:
             conn.execute(
                 sql.SQL("CREATE DATABASE {}").format(sql.Identifier(settings.postgres_dbname))
             )
-    with psycopg.connect(settings.server_conninfo(settings.postgres_dbname), autocommit=True) as conn:
+    with psycopg.connect(
+        settings.server_conninfo(settings.postgres_dbname), autocommit=True
+    ) as conn:
         conn.execute(
             sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(settings.postgres_schema)

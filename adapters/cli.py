@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             applied = migrate(settings)
-            print(f"migrated {settings.storage.value} store; applied: {', '.join(applied) or 'nothing new'}")
+            done = ", ".join(applied) or "nothing new"
+            print(f"migrated {settings.storage.value} store; applied: {done}")
             return 0
         runtime = build(settings)
         try:
@@ -132,7 +133,8 @@ def _period_row(period: PricePeriod) -> str:
     parts = " + ".join(f"{c.component} {c.daily}" for c in period.components)
     return (
         f"    {period.start} .. {period.end}  step {period.step:<5} {period.daily:>10} DKK/day"
-        f"  ({parts}; sheet {period.sheet_year or '-'}; set by {period.cause} v{period.cause_version})"
+        f"  ({parts}; sheet {period.sheet_year or '-'}; "
+        f"set by {period.cause} v{period.cause_version})"
     )
 
 

@@ -68,9 +68,13 @@ def _sheet(models: tuple[str, ...], year: int) -> list[SheetPrice]:
             if component.per_step:
                 for index, step in enumerate(model.step_codes):
                     daily = (amount + index * Decimal(85)) * factor
-                    prices.append(price(code, component.code, step, daily=daily.quantize(Decimal("0.01"))))
+                    prices.append(
+                        price(code, component.code, step, daily=daily.quantize(Decimal("0.01")))
+                    )
             else:
-                prices.append(price(code, component.code, daily=(amount * factor).quantize(Decimal("0.01"))))
+                prices.append(
+                    price(code, component.code, daily=(amount * factor).quantize(Decimal("0.01")))
+                )
     return prices
 
 
@@ -187,7 +191,12 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
         citizen_id=cille,
         lines=[
             _line(
-                "SEL §108", "gentofte-botilbud", "12", "35", dt.date(2025, 4, 1), Unit.PLACE,
+                "SEL §108",
+                "gentofte-botilbud",
+                "12",
+                "35",
+                dt.date(2025, 4, 1),
+                unit=Unit.PLACE,
                 address="Demovej 1, 2900 Hellerup",
             )
         ],
@@ -209,7 +218,9 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
         buyer=BUYER_SYD,
         provider=GENTOFTE,
         citizen_id=dan,
-        lines=[_line("SEL §108", "gentofte-botilbud", "8", "21", dt.date(2025, 2, 1), Unit.PLACE)],
+        lines=[
+            _line("SEL §108", "gentofte-botilbud", "8", "21", dt.date(2025, 2, 1), unit=Unit.PLACE)
+        ],
         terms=terms,
         actor=OPERATOR,
     )
@@ -227,14 +238,14 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
     return ids
 
 
-def _line(  # noqa: PLR0913 - mirrors the pkt. 5 fields
+def _line(
     paragraph: str,
     model: str,
     step: str,
     quantity: str,
     start: dt.date,
-    unit: Unit = Unit.HOURS_PER_WEEK,
     *,
+    unit: Unit = Unit.HOURS_PER_WEEK,
     address: str | None = None,
 ) -> ServiceLineSpec:
     return ServiceLineSpec(

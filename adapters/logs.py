@@ -19,7 +19,7 @@ CPR_SHAPE = re.compile(r"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}-?\d{4}
 REDACTED = "[CPR REDACTED]"
 
 
-def redact(value: Any) -> Any:
+def redact(value: object) -> object:
     """``value`` with every CPR-shaped number replaced, recursing into containers."""
     if isinstance(value, str):
         return CPR_SHAPE.sub(REDACTED, value)
@@ -31,9 +31,9 @@ def redact(value: Any) -> Any:
 
 
 def redact_cpr(
-    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """structlog processor: redact CPR-shaped numbers in every field."""
+    """Structlog processor: redact CPR-shaped numbers in every field."""
     return {key: redact(value) for key, value in event_dict.items()}
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 import psycopg
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-_NAME = re.compile(r"^(?P<version>\d{4})_(?P<slug>[a-z0-9_]+)(\.(?P<dialect>sqlite|postgres))?\.sql$")
+_NAME = re.compile(
+    r"^(?P<version>\d{4})_(?P<slug>[a-z0-9_]+)(\.(?P<dialect>sqlite|postgres))?\.sql$"
+)
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
     version TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -76,7 +78,7 @@ def migrate_postgres(conninfo: str, directory: Path = MIGRATIONS_DIR) -> list[Mi
         todo = pending("postgres", applied, directory)
         for migration in todo:
             with conn.transaction():
-                conn.execute(migration.path.read_text(encoding="utf-8"))  # type: ignore[call-overload]
+                conn.execute(migration.path.read_text(encoding="utf-8"))
                 conn.execute(
                     "INSERT INTO schema_migrations VALUES (%s, %s, now()::text)",
                     (migration.version, migration.name),

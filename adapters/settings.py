@@ -8,7 +8,7 @@ refused here, at start-up, not discovered later.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from psycopg.conninfo import make_conninfo
@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Storage(str, Enum):
+class Storage(StrEnum):
     """Where events and the citizen register are stored."""
 
     SQLITE = "sqlite"

@@ -51,6 +51,7 @@ from ledger.values import (
 ANSWER_DAYS = 30  # pkt. 16: "senest inden for 30 dage" (calendar days, G1)
 ABSENCE_NOTICE_DAYS = 7  # pkt. 14: "senest 7 dage efter" (calendar days, G1)
 ONE_DAY = dt.timedelta(days=1)
+HUNDRED_PERCENT = 100
 
 
 class ContractStatus:
@@ -498,6 +499,7 @@ class Contract(Aggregate):
         terms: Terms,
         actor: Actor,
     ) -> None:
+        """Apply Drafted: the initial state (runs on every replay; decides nothing)."""
         self.buyer = buyer
         self.payer = payer
         self.provider = provider
@@ -570,7 +572,10 @@ class Contract(Aggregate):
         # Before finality there is no price history to keep: the first fact
         # is the provisional placement itself, revised in place.
         first = dataclasses.replace(
-            line.facts[0], step=step, cause="ProvisionalStepRevised", cause_version=self._next_version
+            line.facts[0],
+            step=step,
+            cause="ProvisionalStepRevised",
+            cause_version=self._next_version,
         )
         self.lines[line_id] = dataclasses.replace(line, facts=(first, *line.facts[1:]))
 
@@ -671,7 +676,7 @@ class Contract(Aggregate):
         fact = PriceFact(effective_from, step, prices, "StepChanged", self._next_version)
         self._add_fact(line_id, fact)
 
-    def request_renegotiation(  # noqa: PLR0913 - the clause names this many facts
+    def request_renegotiation(
         self,
         line_id: str,
         *,
@@ -728,7 +733,7 @@ class Contract(Aggregate):
         return request_id
 
     @event(RenegotiationRequested)
-    def _renegotiation_requested(  # noqa: PLR0913 - mirrors the event's fields
+    def _renegotiation_requested(
         self,
         *,
         request_id: str,
@@ -756,7 +761,7 @@ class Contract(Aggregate):
             schedule=schedule,
         )
 
-    def answer_renegotiation(  # noqa: PLR0913 - the clause names this many facts
+    def answer_renegotiation(
         self,
         request_id: str,
         *,
@@ -808,7 +813,7 @@ class Contract(Aggregate):
         )
 
     @event(RenegotiationAnswered)
-    def _renegotiation_answered(  # noqa: PLR0913 - mirrors the event's fields
+    def _renegotiation_answered(
         self,
         *,
         request_id: str,
@@ -841,7 +846,7 @@ class Contract(Aggregate):
             )
             self._add_fact(request.line_id, fact)
 
-    def add_allonge(  # noqa: PLR0913 - the amendment names this many facts
+    def add_allonge(
         self,
         line_id: str,
         *,
@@ -880,7 +885,7 @@ class Contract(Aggregate):
         )
 
     @event(AllongeAdded)
-    def _allonge_added(  # noqa: PLR0913 - mirrors the event's fields
+    def _allonge_added(
         self,
         *,
         line_id: str,
@@ -925,9 +930,7 @@ class Contract(Aggregate):
         if notified_on is not None:
             _not_before(notified_on, started_on, "notified_on", "the start of the absence")
         absence_id = f"A{len(self.absences) + 1}"
-        self._absence_started(
-            absence_id=absence_id, kind=kind, started_on=started_on, actor=actor
-        )
+        self._absence_started(absence_id=absence_id, kind=kind, started_on=started_on, actor=actor)
         if notified_on is not None:
             self.notify_absence(absence_id, notified_on, actor=actor)
         return absence_id
@@ -992,7 +995,11 @@ class Contract(Aggregate):
             msg = "give the cause of the non-delivery"
             raise errors.InvalidValue(msg, field="cause")
         self._non_delivery_reported(
-            by=by, reported_on=reported_on, cause=cause, citizen_related=citizen_related, actor=actor
+            by=by,
+            reported_on=reported_on,
+            cause=cause,
+            citizen_related=citizen_related,
+            actor=actor,
         )
 
     @event(NonDeliveryReported)
@@ -1108,7 +1115,7 @@ class Contract(Aggregate):
         regulation = Regulation(year, "tariff-sheet", cause_version=self._next_version)
         self.regulations = (*self.regulations, regulation)
 
-    def regulate_by_index(  # noqa: PLR0913 - the clause names this many facts
+    def regulate_by_index(
         self,
         year: int,
         *,
@@ -1136,7 +1143,9 @@ class Contract(Aggregate):
             else IndexSource.DANSKE_REGIONER
         )
         if source is not expected:
-            msg = f"a {self.provider.operator.value} offer is indexed by {expected.value}'s estimate"
+            msg = (
+                f"a {self.provider.operator.value} offer is indexed by {expected.value}'s estimate"
+            )
             raise errors.WrongIndexSource(msg, field="source")
         if not edition.strip():
             msg = "name the estimate's edition (the one current when the tariff was set)"
@@ -1146,7 +1155,7 @@ class Contract(Aggregate):
         ):
             msg = "a change beyond price and wage indexation needs the buyer's acceptance"
             raise errors.BuyerAcceptanceRequired(msg, field="buyer_acceptance_ref")
-        if pl_percentage + overhead_percentage + beyond_index_percentage <= -100:
+        if pl_percentage + overhead_percentage + beyond_index_percentage <= -HUNDRED_PERCENT:
             msg = "the regulation would make prices non-positive"
             raise errors.NonPositivePrice(msg, field="pl_percentage")
         self._check_year_free(year, "index")
@@ -1162,7 +1171,7 @@ class Contract(Aggregate):
         )
 
     @event(RegulatedByIndex)
-    def _regulated_by_index(  # noqa: PLR0913 - mirrors the event's fields
+    def _regulated_by_index(
         self,
         *,
         year: int,
@@ -1227,9 +1236,7 @@ class Contract(Aggregate):
     def _place_reoccupied(self, *, reoccupied_on: dt.date, actor: Actor) -> None:
         self.reoccupied_on = reoccupied_on
 
-    def agree_payment_end(
-        self, payment_end: dt.date, *, agreement_ref: str, actor: Actor
-    ) -> None:
+    def agree_payment_end(self, payment_end: dt.date, *, agreement_ref: str, actor: Actor) -> None:
         """Under option 4 ("Andet") the parties agree when payment ends."""
         notice = self._check_notice()
         if self.terms.payment_option is not PaymentOption.OTHER:
@@ -1239,9 +1246,7 @@ class Contract(Aggregate):
             msg = "give the agreement the payment end rests on"
             raise errors.WrittenAgreementRequired(msg, field="agreement_ref")
         _not_before(payment_end, notice.given_on, "payment_end", "the notice")
-        self._payment_end_agreed(
-            payment_end=payment_end, agreement_ref=agreement_ref, actor=actor
-        )
+        self._payment_end_agreed(payment_end=payment_end, agreement_ref=agreement_ref, actor=actor)
 
     @event(PaymentEndAgreed)
     def _payment_end_agreed(
@@ -1261,9 +1266,7 @@ class Contract(Aggregate):
     @event(FollowUpHeld)
     def _follow_up_held(self, *, line_id: str, held_on: dt.date, actor: Actor) -> None:
         line = self.lines[line_id]
-        self.lines[line_id] = dataclasses.replace(
-            line, follow_ups=(*line.follow_ups, held_on)
-        )
+        self.lines[line_id] = dataclasses.replace(line, follow_ups=(*line.follow_ups, held_on))
 
     # --- derived facts ------------------------------------------------------
 
@@ -1315,11 +1318,7 @@ class Contract(Aggregate):
 
     def status(self, today: dt.date) -> str:
         """The contract's status on ``today`` (see :class:`ContractStatus`)."""
-        end = self.delivery_end
-        payment_end = self.payment_end
-        if end is not None and payment_end is not None and today > max(end, payment_end):
-            return ContractStatus.ENDED
-        if self.rescission is not None and today >= self.rescission.effective_on:
+        if self._has_ended(today):
             return ContractStatus.ENDED
         if self.notice is not None:
             return ContractStatus.UNDER_NOTICE
@@ -1330,6 +1329,12 @@ class Contract(Aggregate):
         if self.offered_on is not None:
             return ContractStatus.OFFERED
         return ContractStatus.DRAFT
+
+    def _has_ended(self, today: dt.date) -> bool:
+        if self.rescission is not None and today >= self.rescission.effective_on:
+            return True
+        end, payment_end = self.delivery_end, self.payment_end
+        return end is not None and payment_end is not None and today > max(end, payment_end)
 
     # --- guards ---------------------------------------------------------------
 
@@ -1444,9 +1449,10 @@ def _check_terms(terms: Terms, specs: tuple[ServiceLineSpec, ...]) -> None:
     if has_respite and terms.respite_basis is None:
         msg = "respite is settled on granted or used days: choose one"
         raise errors.TermsIncomplete(msg, field="terms.respite_basis")
-    if terms.data_role is DataRole.PROCESSOR_UNDER_EXISTING_DPA and not (
-        terms.dpa_municipality or ""
-    ).strip():
+    if (
+        terms.data_role is DataRole.PROCESSOR_UNDER_EXISTING_DPA
+        and not (terms.dpa_municipality or "").strip()
+    ):
         msg = "name the municipality whose data processing agreement covers the provider"
         raise errors.TermsIncomplete(msg, field="terms.dpa_municipality")
 

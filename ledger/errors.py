@@ -151,7 +151,6 @@ class ConcurrencyConflict(LedgerError):
     rule = "concurrent-modification"
 
 
-
 class StepUnconfirmed(RuleViolation):
     """Raised when a Gentofte step 25-27 is used without explicit permission."""
 

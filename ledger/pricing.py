@@ -266,7 +266,10 @@ def _sheet_components(
         key = (model.code, component.code, step if component.per_step else None)
         daily = index.get(key)
         if daily is None:
-            msg = f"the {year} sheet of {indexes.offer} has no {component.code} price for {model.code}"
+            msg = (
+                f"the {year} sheet of {indexes.offer} has no {component.code} price "
+                f"for {model.code}"
+            )
             raise TariffSheetNotFound(msg, field="year")
         components.append(ComponentPrice(component.code, daily))
     return tuple(components)

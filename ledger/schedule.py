@@ -58,7 +58,9 @@ class DaySchedule:
                 msg = f"minutes must be positive, got {row.minutes}"
                 raise InvalidSchedule(msg, field=f"{where}.minutes")
             if row.citizens_per_staff < 1:
-                msg = f"ratio must be 1:1 or more citizens per staff, got 1:{row.citizens_per_staff}"
+                msg = (
+                    f"ratio must be 1:1 or more citizens per staff, got 1:{row.citizens_per_staff}"
+                )
                 raise InvalidSchedule(msg, field=f"{where}.citizens_per_staff")
             if not 1 <= row.days_per_week <= 7:  # noqa: PLR2004 - days in a week
                 msg = f"days per week must be 1-7, got {row.days_per_week}"

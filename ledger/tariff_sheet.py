@@ -112,20 +112,27 @@ def validate_prices(prices: tuple[SheetPrice, ...]) -> tuple[str, ...]:
             raise InvalidValue(msg, field=f"prices[{index}]")
         seen[item.key] = item
     for model in models.values():
-        for component in model.components:
-            keys = (
-                [(model.code, component.code, s) for s in model.step_codes]
-                if component.per_step
-                else [(model.code, component.code, None)]
-            )
-            missing = [k for k in keys if k not in seen]
-            if missing:
-                steps = ", ".join(str(k[2]) for k in missing)
-                msg = f"{model.code} misses {component.code} prices" + (
-                    f" for steps {steps}" if component.per_step else ""
-                )
-                raise IncompleteTariffSheet(msg, field="prices")
+        _check_complete(model, seen)
     return tuple(models)
+
+
+def _check_complete(
+    model: TariffModel, seen: dict[tuple[str, str, str | None], SheetPrice]
+) -> None:
+    """Refuse a sheet that misses a component or step of ``model``."""
+    for component in model.components:
+        keys = (
+            [(model.code, component.code, s) for s in model.step_codes]
+            if component.per_step
+            else [(model.code, component.code, None)]
+        )
+        missing = [k for k in keys if k not in seen]
+        if missing:
+            steps = ", ".join(str(k[2]) for k in missing)
+            msg = f"{model.code} misses {component.code} prices" + (
+                f" for steps {steps}" if component.per_step else ""
+            )
+            raise IncompleteTariffSheet(msg, field="prices")
 
 
 class TariffSheet(Aggregate):
@@ -194,6 +201,7 @@ class TariffSheet(Aggregate):
         source: str,
         actor: Actor,
     ) -> None:
+        """Apply Published: the sheet's initial state."""
         self.offer = offer
         self.year = year
         self.valid_from = valid_from

@@ -45,7 +45,8 @@ class EnumAsValue(Transcoding):
 
     def decode(self, data: Any) -> Enum:
         """Decode an enum member."""
-        return self.type(data)
+        member: Enum = self.type(data)
+        return member
 
 
 class DataclassAsDict(Transcoding):

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from ledger.application import Ledger
 from ledger.clock import FixedClock
@@ -82,9 +82,7 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def make_ledger(
-    backend: str, tmp_path: Path, clock: FixedClock
-) -> Iterator[Callable[[], Ledger]]:
+def make_ledger(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[Callable[[], Ledger]]:
     """Build ledgers on the backend; all share one store within a test."""
     if backend == "postgres":
         _reset_postgres_schema()

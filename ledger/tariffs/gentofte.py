@@ -47,6 +47,13 @@ class FunctionBand(StrEnum):
     FULDSTAENDIG = "Fuldstændig"  # complete, steps 21-27
 
 
+LAST_SMALL_JUMP = 4  # steps 1-4 rise 1.75 h each [002:L49]
+LAST_MEDIUM_JUMP = 14  # steps 5-14 rise 3.5 h each [002:L50]; from 15, 7 h [002:L51]
+LAST_LET = 4  # function bands [002:L170-252]: Let 1-4,
+LAST_MODERAT = 14  # Moderat 5-14,
+LAST_SVAER = 20  # Svær 15-20, Fuldstændig 21-27
+
+
 def jump_rule_hours(n: int) -> Decimal:
     """Return the weekly hours of indsatstrin ``n`` by the jump rule [002:L49-51].
 
@@ -56,9 +63,9 @@ def jump_rule_hours(n: int) -> Decimal:
         raise ValueError(f"indsatstrin start at 1, got {n}")
     # Counted in quarter hours (1.75 h = 7 quarters) so that the division
     # below is exact and gives the shortest form: 3.5, not 3.50 (G24).
-    if n <= 4:
+    if n <= LAST_SMALL_JUMP:
         quarters = 7 * n
-    elif n <= 14:
+    elif n <= LAST_MEDIUM_JUMP:
         quarters = 28 + 14 * (n - 4)
     else:
         quarters = 168 + 28 * (n - 14)
@@ -66,11 +73,11 @@ def jump_rule_hours(n: int) -> Decimal:
 
 
 def _band(n: int) -> FunctionBand:
-    if n <= 4:
+    if n <= LAST_LET:
         return FunctionBand.LET
-    if n <= 14:
+    if n <= LAST_MODERAT:
         return FunctionBand.MODERAT
-    if n <= 20:
+    if n <= LAST_SVAER:
         return FunctionBand.SVAER
     return FunctionBand.FULDSTAENDIG
 

@@ -207,7 +207,9 @@ def test_dagtilbud_per_day_refuses_an_unknown_step() -> None:
     ],
 )
 def test_a_dagtilbud_step_is_flagged_when_it_implies_over_24_hours_a_day(
-    code: str, days: int, expected: bool
+    code: str,
+    days: int,
+    expected: bool,  # noqa: FBT001 - filled in by parametrize
 ) -> None:
     """The stair reuses botilbud hours, so high steps exceed a day (G5 warning)."""
     assert expected == exceeds_a_day(code, days)
