@@ -28,7 +28,6 @@ from ledger.values import (
     Terms,
     Unit,
 )
-
 from tests.ledger.given_when_then import Fact, fact, given
 
 BUYER_CVR = "29189919"
@@ -63,7 +62,9 @@ def line_104(step: str = "2:2", start: dt.date = START, **kw: Any) -> ServiceLin
     )
 
 
-def agreed_line(start: dt.date = START, basis: str = "400", service: str = "600") -> ServiceLineSpec:
+def agreed_line(
+    start: dt.date = START, basis: str = "400", service: str = "600"
+) -> ServiceLineSpec:
     """A særforanstaltning line with agreed prices on the Gentofte botilbud model."""
     return ServiceLineSpec(
         "SEL §108",
