@@ -342,6 +342,7 @@ class Contract(Aggregate):
         daily_delta: Decimal
         description: str
         agreement_ref: str
+        buyer_accepted: bool
         actor: Actor
 
     class AbsenceStarted(Event):
@@ -541,6 +542,7 @@ class Contract(Aggregate):
         """Add a line (pkt. 5); returns its id."""
         self._check_running()
         _check_line(spec, "line")
+        _check_requirements((*(line.spec for line in self.lines.values()), spec))
         if spec.respite and self.terms.respite_basis is None:
             msg = "a respite line needs the contract's respite basis (granted or used days)"
             raise errors.TermsIncomplete(msg, field="terms.respite_basis")
@@ -554,6 +556,7 @@ class Contract(Aggregate):
 
     def revise_provisional_step(self, line_id: str, step: str, *, actor: Actor) -> None:
         """Change a provisional step before the place is final, without renegotiation."""
+        self._check_running()
         line = self._line(line_id)
         if self.final_on is not None:
             msg = "the placement is final; change the step by agreement or renegotiation"
@@ -584,7 +587,7 @@ class Contract(Aggregate):
         self._check_running()
         if self.offered_on is not None:
             msg = f"the place was already offered on {self.offered_on}"
-            raise errors.PlacementAlreadyFinal(msg, field="offered_on")
+            raise errors.PlaceAlreadyOffered(msg, field="offered_on")
         self._place_offered(offered_on=offered_on, actor=actor)
 
     @event(PlaceOffered)
@@ -616,7 +619,10 @@ class Contract(Aggregate):
         if party.value in self.signatures:
             msg = f"the {party.value} signed on {self.signatures[party.value]}"
             raise errors.AlreadySigned(msg, field="party")
-        if self.terms.data_role is DataRole.PROCESSOR and not self.terms.dpa_reference:
+        if (
+            self.terms.data_role is DataRole.PROCESSOR
+            and not (self.terms.dpa_reference or "").strip()
+        ):
             msg = "a provider that is data processor needs a data processing agreement"
             raise errors.DataProcessorAgreementMissing(msg, field="terms.dpa_reference")
         _not_before(signed_on, self.final_on, "signed_on", "the final placement")
@@ -755,7 +761,8 @@ class Contract(Aggregate):
             received_on=received_on,
             nature=nature,
             proposed_step=proposed_step,
-            proposed_prices=proposed_prices,
+            # Stored JSON gives a list back; state keeps the tuple it was recorded with.
+            proposed_prices=tuple(proposed_prices),
             requested_effective_from=requested_effective_from,
             description=description,
             schedule=schedule,
@@ -881,6 +888,7 @@ class Contract(Aggregate):
             daily_delta=daily_delta,
             description=description,
             agreement_ref=agreement_ref,
+            buyer_accepted=buyer_accepted,
             actor=actor,
         )
 
@@ -894,6 +902,7 @@ class Contract(Aggregate):
         daily_delta: Decimal,
         description: str,
         agreement_ref: str,
+        buyer_accepted: bool,
         actor: Actor,
     ) -> None:
         allonge = Allonge(
@@ -1228,7 +1237,7 @@ class Contract(Aggregate):
         notice = self._check_notice()
         if self.reoccupied_on is not None:
             msg = f"the place was re-occupied on {self.reoccupied_on}"
-            raise errors.NoticeAlreadyGiven(msg, field="reoccupied_on")
+            raise errors.PlaceAlreadyReoccupied(msg, field="reoccupied_on")
         _not_before(reoccupied_on, notice.given_on, "reoccupied_on", "the notice")
         self._place_reoccupied(reoccupied_on=reoccupied_on, actor=actor)
 
@@ -1492,7 +1501,7 @@ def _effective_from(request: Renegotiation, agreed: dt.date | None) -> dt.date:
     if agreed is not None:
         _not_before(agreed, request.received_on, "effective_from", "the justification's receipt")
         return agreed
-    return request.requested_effective_from or request.received_on
+    return max(request.received_on, request.requested_effective_from or request.received_on)
 
 
 STATE_TYPES: list[type[object]] = [

@@ -207,6 +207,20 @@ class PlacementNotFinal(RuleViolation):
     clause = "Takstmodel 4.1"
 
 
+class PlaceAlreadyOffered(RuleViolation):
+    """Raised when the place is offered a second time."""
+
+    rule = "place-already-offered"
+    clause = "Takstmodel 4.1"
+
+
+class PlaceAlreadyReoccupied(RuleViolation):
+    """Raised when the re-occupation of a terminated place is recorded twice."""
+
+    rule = "place-already-reoccupied"
+    clause = "Bilag 1 pkt. 9"
+
+
 class PlaceNotOffered(RuleViolation):
     """Raised when the placement is made final before the place was offered."""
 

@@ -206,7 +206,8 @@ class TariffSheet(Aggregate):
         self.year = year
         self.valid_from = valid_from
         self.source = source
-        self.prices: tuple[SheetPrice, ...] = prices
+        # Stored JSON gives a list back; keep the tuple the sheet was published with.
+        self.prices: tuple[SheetPrice, ...] = tuple(prices)
         self.corrections = 0
 
     def correct(
@@ -225,7 +226,7 @@ class TariffSheet(Aggregate):
 
     @event(Corrected)
     def _corrected(self, *, prices: tuple[SheetPrice, ...], reason: str, actor: Actor) -> None:
-        self.prices = prices
+        self.prices = tuple(prices)
         self.corrections += 1
 
     @property
