@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from ledger import errors
 from ledger.clock import recording_time
 from ledger.identifiers import validate_cvr, validate_ean, validate_registration
 from ledger.schedule import DaySchedule
 from ledger.tariffs import get_model
+from ledger.transcoding import restore_tuples
 from ledger.values import (
     AbsenceKind,
     Actor,
@@ -248,6 +250,16 @@ class Contract(Aggregate):
         """Base of contract events: stamped with the injected recording clock."""
 
         create_timestamp = staticmethod(recording_time)
+
+    class Snapshot(LibrarySnapshot):
+        """A snapshot of a contract; restores tuples that JSON returns as lists."""
+
+        def mutate(self, _: None) -> Contract:
+            """Rebuild the contract from the snapshot."""
+            aggregate = super().mutate(_)
+            restore_tuples(aggregate)
+            assert isinstance(aggregate, Contract)  # noqa: S101 - the topic names a Contract
+            return aggregate
 
     # --- events -------------------------------------------------------------
 

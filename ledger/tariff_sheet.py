@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from ledger.clock import recording_time
 from ledger.errors import (
@@ -27,6 +28,7 @@ from ledger.errors import (
     UnknownStep,
 )
 from ledger.tariffs import TariffModel, get_model
+from ledger.transcoding import restore_tuples
 from ledger.values import Actor
 
 SHEET_NAMESPACE = uuid.UUID("6f1f8a2e-8c55-4d39-9b53-2f0f8f1d7a10")
@@ -142,6 +144,16 @@ class TariffSheet(Aggregate):
         """Base of sheet events: stamped with the injected recording clock."""
 
         create_timestamp = staticmethod(recording_time)
+
+    class Snapshot(LibrarySnapshot):
+        """A snapshot of a sheet; restores tuples that JSON returns as lists."""
+
+        def mutate(self, _: None) -> TariffSheet:
+            """Rebuild the sheet from the snapshot."""
+            aggregate = super().mutate(_)
+            restore_tuples(aggregate)
+            assert isinstance(aggregate, TariffSheet)  # noqa: S101 - the topic names a sheet
+            return aggregate
 
     class Published(Event, Aggregate.Created):
         """A year's prices were published for an offer."""

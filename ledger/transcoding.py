@@ -74,6 +74,20 @@ class DataclassAsDict(Transcoding):
         return self.type(**kwargs)
 
 
+def restore_tuples(aggregate: object) -> None:
+    """Turn the lists JSON gave back in a snapshot's state into the tuples they were.
+
+    Aggregate state keeps sequences as tuples (immutable, comparable); JSON has
+    no tuple type, so a state restored from a snapshot would otherwise differ
+    from the same state replayed from events.
+    """
+    state = vars(aggregate)
+    for key, value in list(state.items()):
+        # Private attributes belong to the library (e.g. its pending-events list).
+        if isinstance(value, list) and not key.startswith("_"):
+            state[key] = tuple(value)
+
+
 class ActorAsList(Transcoding):
     """Who did it, as ``[organisation, role, key_id, request_id]``.
 
