@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
@@ -29,6 +29,7 @@ from ledger.citizens import CitizenRegister
 from ledger.clock import Clock, SystemClock, recording_with, today
 from ledger.contract import STATE_TYPES, Contract
 from ledger.pricing import PricePeriod, SheetSource, daily_price, price_timeline
+from ledger.repository import EventsFirstRepository
 from ledger.schedule import DaySchedule, ScheduleSegment
 from ledger.tariff_sheet import SheetPrice, TariffSheet, sheet_id
 from ledger.transcoding import register_all
@@ -106,6 +107,22 @@ class Ledger(Application[uuid.UUID]):
         self.clock: Clock = clock or SystemClock()
         self.citizens = citizens
 
+    def construct_repository(self) -> Repository[uuid.UUID]:
+        """The library's repository, made to skip snapshot lookups for short aggregates."""
+        library = super().construct_repository()
+        if library.snapshot_store is None or not self.snapshotting_intervals:
+            return library
+        repository = EventsFirstRepository(
+            event_store=library.event_store,
+            snapshot_store=library.snapshot_store,
+            fastforward=library.fastforward,
+            fastforward_skipping=library.fastforward_skipping,
+            deepcopy_from_cache=library.deepcopy_from_cache,
+            interval=min(self.snapshotting_intervals.values()),
+        )
+        repository.cache = library.cache  # as the environment configured it
+        return repository
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Register dates and every value the events and snapshots carry."""
         super().register_transcodings(transcoder)
@@ -153,6 +170,9 @@ class Ledger(Application[uuid.UUID]):
         """Replace a sheet's prices with a reason; the old prices stay in the history."""
         _require_role(actor, Role.PROVIDER_ADMIN, Role.OPERATOR)
         sheet = self.get_tariff_sheet(offer, year)
+        if actor.role is Role.PROVIDER_ADMIN and actor.organisation != sheet.publisher:
+            msg = f"only the publisher ({sheet.publisher}) corrects the {year} sheet of {offer}"
+            raise errors.NotPermitted(msg)
         _check_version(sheet.version, expected_version)
         with recording_with(self.clock):
             sheet.correct(prices=tuple(prices), reason=reason, actor=actor)

@@ -215,6 +215,7 @@ class TariffSheet(Aggregate):
     ) -> None:
         """Apply Published: the sheet's initial state."""
         self.offer = offer
+        self.publisher = actor.organisation
         self.year = year
         self.valid_from = valid_from
         self.source = source

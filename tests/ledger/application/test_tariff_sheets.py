@@ -10,7 +10,7 @@ import pytest
 from ledger.application import Ledger
 from ledger.errors import NotPermitted, TariffSheetAlreadyPublished, TariffSheetNotFound
 from ledger.tariff_sheet import sheet_id
-from ledger.values import Actor
+from ledger.values import Actor, Role
 from tests.ledger.examples import (
     BUYER,
     BUYER_ADMIN,
@@ -106,6 +106,39 @@ def test_a_buyer_administrator_cannot_publish_a_sheet(ledger):
         publish(ledger, 2025, actor=BUYER_ADMIN)
 
     assert 0 == (ledger.recorder.max_notification_id() or 0)
+
+
+def test_only_the_publishing_provider_may_correct_a_sheet(ledger):
+    """Another provider's administrator is refused and the sheet keeps its prices."""
+    publish(ledger, 2025)
+    other = Actor("29189935", Role.PROVIDER_ADMIN, "key-other", "req-9")
+
+    with pytest.raises(NotPermitted, match="only the publisher"):
+        ledger.correct_tariff_sheet(
+            offer=OFFER,
+            year=2025,
+            prices=sheet_prices(base=Decimal(200)),
+            reason="wrong offer",
+            actor=other,
+        )
+
+    sheet = ledger.get_tariff_sheet(OFFER, 2025)
+    assert (1, PROVIDER_ADMIN.organisation) == (sheet.version, sheet.publisher)
+
+
+def test_the_publishing_provider_may_correct_its_sheet(ledger):
+    """A correction by the publisher replaces the prices and keeps the history."""
+    publish(ledger, 2025)
+
+    ledger.correct_tariff_sheet(
+        offer=OFFER,
+        year=2025,
+        prices=sheet_prices(base=Decimal(200)),
+        reason="typo in the takstblad",
+        actor=PROVIDER_ADMIN,
+    )
+
+    assert 2 == ledger.get_tariff_sheet(OFFER, 2025).version
 
 
 def test_regulating_to_a_year_without_a_sheet_is_refused_and_records_nothing(ledger):
