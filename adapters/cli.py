@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 import structlog
 
@@ -23,6 +24,8 @@ from ledger.clock import COPENHAGEN
 from ledger.contract import Contract
 from ledger.errors import LedgerError
 from ledger.pricing import PricePeriod
+from ledger.schedule import suggested_step
+from ledger.tariffs import get_model
 
 log = structlog.get_logger("kontraktledger.cli")
 
@@ -118,6 +121,18 @@ def _show(
             f"{request.requested_by.value}, received {request.received_on}: {outcome}"
             f"{' (late)' if request.late else ''}"
         )
+        if request.schedule is not None:
+            line = contract.lines[request.line_id]
+            hours = request.schedule.weekly_hours().quantize(Decimal("0.01"))
+            advice = suggested_step(
+                request.schedule,
+                get_model(line.spec.tariff_model),
+                current_step=line.step_on(request.received_on),
+            )
+            print(
+                f"    Bilag 3 schedule: {hours} h/week, which falls in step {advice.code} "
+                f"(proposed {request.proposed_step or 'new prices'})"
+            )
     for line in contract.lines.values():
         spec = line.spec
         print(

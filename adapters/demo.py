@@ -21,6 +21,7 @@ from decimal import Decimal
 from ledger.application import Ledger
 from ledger.citizens import CitizenRegister
 from ledger.clock import FixedClock, local_instant
+from ledger.schedule import DaySchedule, ScheduleSegment
 from ledger.tariff_sheet import SheetPrice, price, sheet_id
 from ledger.tariffs import get_model
 from ledger.values import (
@@ -167,8 +168,23 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
         requested_by=Party.PROVIDER,
         received_on=on(dt.date(2025, 4, 10)),
         nature=RequestNature.LASTING,
-        description="Lasting rise in need documented in Bilag 3 day schedule (about 33 h/week)",
+        description="Lasting rise in need, documented in a Bilag 3 day schedule",
         proposed_step="4",
+        schedule=DaySchedule(
+            completed_on="2025-04-08",
+            segments=(
+                ScheduleSegment("Morgenrutine", "Støtte til opstart af dagen", 120),
+                ScheduleSegment("Aftensmad", "Madlavning sammen med borger", 90),
+                ScheduleSegment("Aften", "Samtale og struktur for næste dag", 60, 2),
+                ScheduleSegment(
+                    "Øvrige aktiviteter/indirekte borgertid",
+                    "Dokumentation og koordinering med egen læge",
+                    60,
+                    direct=False,
+                    days_per_week=5,
+                ),
+            ),
+        ),
         actor=OPERATOR,
     )
     ledger.answer_renegotiation(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ledger.errors import InvalidSchedule
+from ledger.tariffs import Step, TariffModel
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -83,3 +84,13 @@ class DaySchedule:
     def indirect_weekly_hours(self) -> Decimal:
         """Indirect citizen time (documentation, meetings about the citizen) per week."""
         return sum((r.weekly_hours() for r in self.segments if not r.direct), Decimal(0))
+
+
+def suggested_step(schedule: DaySchedule, model: TariffModel, *, current_step: str) -> Step:
+    """The step the schedule's weekly hours fall in: advice for the parties (G9).
+
+    On Slotsvænget §104 the hours choose the sub-step within the line's current
+    Takst (staffing is a separate judgement, G10).
+    """
+    takst = model.step(current_step).takst
+    return model.suggest_step(schedule.weekly_hours(), takst=takst)

@@ -86,7 +86,11 @@ def test_show_as_known_at_a_past_instant_hides_later_events(capsys):
 
     out = capsys.readouterr().out
     assert "renegotiation R1 on line 1 by provider, received 2025-04-10: open" in out
-    assert "step 4" not in out
+    # (120 + 90 + 60/2) minutes on 7 days + 60 minutes on 5 days = 33 h/week: step 4 (30-37 h)
+    assert "Bilag 3 schedule: 33.00 h/week, which falls in step 4 (proposed 4)" in out
+    price_rows = [line for line in out.splitlines() if "DKK/day" in line]
+    assert [] == [row for row in price_rows if " step 4 " in row]
+    assert any(" step 2 " in row for row in price_rows)
 
 
 @pytest.mark.usefixtures("sqlite_env")

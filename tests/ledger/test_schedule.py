@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from ledger.errors import InvalidSchedule
-from ledger.schedule import DaySchedule, ScheduleSegment
+from ledger.schedule import DaySchedule, ScheduleSegment, suggested_step
+from ledger.tariffs import get_model
 
 
 def schedule(*segments: ScheduleSegment) -> DaySchedule:
@@ -99,3 +100,27 @@ def test_two_whole_staff_days_are_allowed():
     day = schedule(ScheduleSegment("Dag", "A", 1440), ScheduleSegment("Nat", "B", 1440))
 
     assert Decimal(336) == day.weekly_hours()
+
+
+def test_the_schedule_suggests_the_step_its_hours_fall_in():
+    """33 h/week falls in Slotsvænget §85 step 4 (30-37 h); advice only (G9)."""
+    schedule = DaySchedule(
+        completed_on="2025-04-08",
+        segments=(ScheduleSegment("Dag", "støtte", 330, days_per_week=6),),  # 33 h
+    )
+
+    step = suggested_step(schedule, get_model("slotsvaenget-85"), current_step="2")
+
+    assert "4" == step.code
+
+
+def test_on_section_104_the_schedule_keeps_the_current_takst():
+    """The hours choose the sub-step; the Takst (staffing, G10) stays as agreed."""
+    schedule = DaySchedule(
+        completed_on="2025-04-08",
+        segments=(ScheduleSegment("Aften", "samvær", 240, days_per_week=5),),  # 20 h
+    )
+
+    step = suggested_step(schedule, get_model("slotsvaenget-104"), current_step="3:1")
+
+    assert "3:2" == step.code
