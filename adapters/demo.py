@@ -131,37 +131,37 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
     ids: list[uuid.UUID] = []
 
     # 1. A §85 + §104 placement in Støttepakken, signed, regulated for 2026.
-    start = on(dt.date(2025, 1, 6))
-    anna = citizens.register("0101901234", "Anna Demo")
-    first = ledger.draft_contract(
+    first = _signed_contract(
+        ledger,
+        citizens,
+        on,
+        drafted_on=dt.date(2025, 1, 6),
         buyer=BUYER_NORD,
         provider=STOTTEPAKKEN,
-        citizen_id=anna,
+        citizen=("0101901234", "Anna Demo"),
+        terms=terms,
         lines=[
             _line("SEL §85", "slotsvaenget-85", "3", "26", dt.date(2025, 2, 1)),
             _line("SEL §104", "slotsvaenget-104", "2:2", "23", dt.date(2025, 2, 1)),
         ],
-        terms=terms,
-        actor=OPERATOR,
     )
-    _place_and_sign(ledger, first, start, on)
     ids.append(first)
 
     # 2. A renegotiation received 10 April, approved 23 days later (3 May).
-    start = on(dt.date(2025, 2, 20))
-    bo = citizens.register("1502851234", "Bo Demo")
-    second = ledger.draft_contract(
+    second = _signed_contract(
+        ledger,
+        citizens,
+        on,
+        drafted_on=dt.date(2025, 2, 20),
         buyer=BUYER_SYD,
         provider=STOTTEPAKKEN,
-        citizen_id=bo,
+        citizen=("1502851234", "Bo Demo"),
+        terms=terms,
         lines=[
             _line("SEL §85", "slotsvaenget-85", "2", "19", dt.date(2025, 3, 1)),
             _line("SEL §104", "slotsvaenget-104", "1:2", "23", dt.date(2025, 3, 1)),
         ],
-        terms=terms,
-        actor=OPERATOR,
     )
-    _place_and_sign(ledger, second, start, on)
     request = ledger.request_renegotiation(
         second,
         "1",
@@ -199,12 +199,15 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
     ids.append(second)
 
     # 3. A Gentofte botilbud placement with a hospitalisation.
-    start = on(dt.date(2025, 3, 10))
-    cille = citizens.register("2007781234", "Cille Demo")
-    third = ledger.draft_contract(
+    third = _signed_contract(
+        ledger,
+        citizens,
+        on,
+        drafted_on=dt.date(2025, 3, 10),
         buyer=BUYER_NORD,
         provider=GENTOFTE,
-        citizen_id=cille,
+        citizen=("2007781234", "Cille Demo"),
+        terms=terms,
         lines=[
             _line(
                 "SEL §108",
@@ -216,10 +219,7 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
                 address="Demovej 1, 2900 Hellerup",
             )
         ],
-        terms=terms,
-        actor=OPERATOR,
     )
-    _place_and_sign(ledger, third, start, on)
     absence = ledger.start_absence(
         third, AbsenceKind.HOSPITAL, on(dt.date(2025, 6, 3)), actor=OPERATOR
     )
@@ -228,19 +228,19 @@ def _load(ledger: Ledger, citizens: CitizenRegister, clock: FixedClock) -> list[
     ids.append(third)
 
     # 4. Notice given, place re-occupied before the notice ends (option 1).
-    start = on(dt.date(2025, 1, 15))
-    dan = citizens.register("0311691234", "Dan Demo")
-    fourth = ledger.draft_contract(
+    fourth = _signed_contract(
+        ledger,
+        citizens,
+        on,
+        drafted_on=dt.date(2025, 1, 15),
         buyer=BUYER_SYD,
         provider=GENTOFTE,
-        citizen_id=dan,
+        citizen=("0311691234", "Dan Demo"),
+        terms=terms,
         lines=[
             _line("SEL §108", "gentofte-botilbud", "8", "21", dt.date(2025, 2, 1), unit=Unit.PLACE)
         ],
-        terms=terms,
-        actor=OPERATOR,
     )
-    _place_and_sign(ledger, fourth, start, on)
     ledger.give_notice(
         fourth, given_by=Party.BUYER, given_on=on(dt.date(2025, 9, 15)), actor=OPERATOR
     )
@@ -276,11 +276,32 @@ def _line(
     )
 
 
-def _place_and_sign(
-    ledger: Ledger, cid: uuid.UUID, day: dt.date, on: Callable[[dt.date], dt.date]
-) -> None:
+def _signed_contract(
+    ledger: Ledger,
+    citizens: CitizenRegister,
+    on: Callable[[dt.date], dt.date],
+    *,
+    drafted_on: dt.date,
+    buyer: Municipality,
+    provider: Provider,
+    citizen: tuple[str, str],
+    terms: Terms,
+    lines: list[ServiceLineSpec],
+) -> uuid.UUID:
+    """Register the citizen, draft, offer, finalise and sign: the usual way in."""
+    day = on(drafted_on)
+    cpr, name = citizen
+    cid = ledger.draft_contract(
+        buyer=buyer,
+        provider=provider,
+        citizen_id=citizens.register(cpr, name),
+        lines=lines,
+        terms=terms,
+        actor=OPERATOR,
+    )
     ledger.offer_place(cid, day, actor=OPERATOR)
     ledger.finalise_placement(cid, on(day + dt.timedelta(days=3)), actor=OPERATOR)
     signed = on(day + dt.timedelta(days=5))
     ledger.sign(cid, Party.BUYER, signed, actor=OPERATOR)
     ledger.sign(cid, Party.PROVIDER, signed, actor=OPERATOR)
+    return cid

@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from ledger.application import Ledger
 from ledger.contract import Contract
 from ledger.tariff_sheet import SheetPrice, price
 from ledger.tariffs import get_model
@@ -143,3 +144,31 @@ def sheet_prices(
             else:
                 prices.append(price(code, component.code, daily=base / 2))
     return prices
+
+
+def placed_contract(ledger: Ledger) -> uuid.UUID:
+    """Through the ledger: §85 step 3 + §104 2:2, offered and final on 1 January 2025 (v3)."""
+    contract_id = ledger.draft_contract(
+        buyer=BUYER,
+        provider=PROVIDER,
+        citizen_id=CITIZEN,
+        lines=[line_85(), line_104()],
+        terms=TERMS,
+        actor=BUYER_ADMIN,
+    )
+    ledger.offer_place(contract_id, START, actor=PROVIDER_ADMIN)
+    ledger.finalise_placement(contract_id, START, actor=OPERATOR)
+    return contract_id
+
+
+def publish_sheet(
+    ledger: Ledger, year: int, base: int = 100, actor: Actor = PROVIDER_ADMIN
+) -> uuid.UUID:
+    """Through the ledger: the example offer's complete sheet for ``year``."""
+    return ledger.publish_tariff_sheet(
+        offer=PROVIDER.offer,
+        year=year,
+        prices=sheet_prices(base=Decimal(base)),
+        source=f"Takstblad {year}",
+        actor=actor,
+    )

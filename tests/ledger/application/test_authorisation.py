@@ -21,10 +21,10 @@ from tests.ledger.examples import (
     PROVIDER,
     PROVIDER_ADMIN,
     REGIONAL_PROVIDER,
-    START,
     TERMS,
     line_85,
     line_104,
+    placed_contract,
     sheet_prices,
 )
 
@@ -33,20 +33,6 @@ OTHER_BUYER_ADMIN = Actor(PAYER.cvr, Role.BUYER_ADMIN, "key-other-buyer", "req-9
 OTHER_PROVIDER_ADMIN = Actor(
     REGIONAL_PROVIDER.registration, Role.PROVIDER_ADMIN, "key-other-provider", "req-10"
 )
-
-
-def placed_contract(ledger: Ledger) -> uuid.UUID:
-    contract_id = ledger.draft_contract(
-        buyer=BUYER,
-        provider=PROVIDER,
-        citizen_id=CITIZEN,
-        lines=[line_85(), line_104()],
-        terms=TERMS,
-        actor=BUYER_ADMIN,
-    )
-    ledger.offer_place(contract_id, START, actor=PROVIDER_ADMIN)
-    ledger.finalise_placement(contract_id, START, actor=OPERATOR)
-    return contract_id
 
 
 def providers_request(ledger: Ledger, contract_id: uuid.UUID) -> str:

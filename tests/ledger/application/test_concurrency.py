@@ -13,35 +13,14 @@ from ledger.clock import recording_with
 from ledger.errors import ConcurrencyConflict
 from ledger.tariff_sheet import TariffSheet
 from tests.ledger.examples import (
-    BUYER,
     BUYER_ADMIN,
-    CITIZEN,
     OPERATOR,
     PROVIDER,
-    PROVIDER_ADMIN,
-    START,
-    TERMS,
-    line_85,
-    line_104,
+    placed_contract,
     sheet_prices,
 )
 
 D = dt.date
-
-
-def placed_contract(ledger: Ledger) -> uuid.UUID:
-    """A contract at version 3: drafted, offered, final."""
-    contract_id = ledger.draft_contract(
-        buyer=BUYER,
-        provider=PROVIDER,
-        citizen_id=CITIZEN,
-        lines=[line_85(), line_104()],
-        terms=TERMS,
-        actor=BUYER_ADMIN,
-    )
-    ledger.offer_place(contract_id, START, actor=PROVIDER_ADMIN)
-    ledger.finalise_placement(contract_id, START, actor=OPERATOR)
-    return contract_id
 
 
 def event_count(ledger: Ledger, contract_id: uuid.UUID) -> int:

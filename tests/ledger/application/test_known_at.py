@@ -12,46 +12,17 @@ from ledger.application import Ledger
 from ledger.clock import local_instant
 from ledger.errors import ContractNotFound, InvalidValue, TariffSheetNotFound
 from tests.ledger.examples import (
-    BUYER,
-    BUYER_ADMIN,
-    CITIZEN,
     OPERATOR,
     PROVIDER,
     PROVIDER_ADMIN,
     START,
-    TERMS,
-    line_85,
-    line_104,
+    placed_contract,
+    publish_sheet,
     sheet_prices,
 )
 
 D = dt.date
 OFFER = PROVIDER.offer
-
-
-def publish(ledger: Ledger, year: int, base: int = 100) -> None:
-    ledger.publish_tariff_sheet(
-        offer=OFFER,
-        year=year,
-        prices=sheet_prices(base=Decimal(base)),
-        source=f"Takstblad {year}",
-        actor=PROVIDER_ADMIN,
-    )
-
-
-def placed_contract(ledger: Ledger) -> uuid.UUID:
-    """A §85 step 3 + §104 2:2 contract, final from 1 January 2025."""
-    contract_id = ledger.draft_contract(
-        buyer=BUYER,
-        provider=PROVIDER,
-        citizen_id=CITIZEN,
-        lines=[line_85(), line_104()],
-        terms=TERMS,
-        actor=BUYER_ADMIN,
-    )
-    ledger.offer_place(contract_id, START, actor=PROVIDER_ADMIN)
-    ledger.finalise_placement(contract_id, START, actor=OPERATOR)
-    return contract_id
 
 
 def daily(
@@ -68,7 +39,7 @@ def daily(
 def test_a_step_change_is_invisible_as_known_before_it_was_recorded(make_ledger, clock):
     """Recorded 1 March with effect from 1 February: known on 15 February, February is 180."""
     ledger = make_ledger()
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
     clock.set(local_instant(D(2025, 3, 1)))
     ledger.change_step(
@@ -90,7 +61,7 @@ def test_a_step_change_is_invisible_as_known_before_it_was_recorded(make_ledger,
 def test_a_change_is_known_from_the_instant_it_was_recorded(make_ledger, clock):
     """known_at equal to the recording instant includes the change; a microsecond earlier not."""
     ledger = make_ledger()
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
     recorded = local_instant(D(2025, 3, 1))
     clock.set(recorded)
@@ -112,7 +83,7 @@ def test_a_change_is_known_from_the_instant_it_was_recorded(make_ledger, clock):
 def test_the_timeline_as_known_then_shows_the_old_price(make_ledger, clock):
     """As known on 15 February the line has one period at 180; now it splits on 1 February."""
     ledger = make_ledger()
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
     clock.set(local_instant(D(2025, 3, 1)))
     ledger.change_step(
@@ -140,7 +111,7 @@ def test_the_timeline_as_known_then_shows_the_old_price(make_ledger, clock):
 def test_a_contract_is_not_found_as_known_before_it_was_drafted(make_ledger):
     """Drafted 2 January 2025: as known on 1 January it does not exist."""
     ledger = make_ledger()
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
     before = local_instant(D(2025, 1, 1))
 
@@ -153,7 +124,7 @@ def test_a_contract_is_not_found_as_known_before_it_was_drafted(make_ledger):
 def test_known_at_without_a_timezone_is_refused(make_ledger):
     """A naive instant is ambiguous in a bi-temporal ledger."""
     ledger = make_ledger()
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
 
     with pytest.raises(InvalidValue) as raised:
@@ -165,7 +136,7 @@ def test_known_at_without_a_timezone_is_refused(make_ledger):
 def test_prices_as_known_before_a_sheet_correction_use_the_old_prices(make_ledger, clock):
     """Corrected 1 February to base 120: known on 20 January January is 180, now 210."""
     ledger = make_ledger()
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
     clock.set(local_instant(D(2025, 2, 1)))
     ledger.correct_tariff_sheet(
@@ -195,10 +166,10 @@ def test_a_regulation_recorded_in_february_is_unknown_in_january_but_reaches_bac
 ):
     """2026 sheet regulated on 10 February: as known 15 January, 1 January is still 180."""
     ledger = make_ledger()
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
     clock.set(local_instant(D(2026, 1, 5)))
-    publish(ledger, 2026, base=110)
+    publish_sheet(ledger, 2026, base=110)
     clock.set(local_instant(D(2026, 2, 10)))
     ledger.regulate_by_tariff_sheet(contract_id, 2026, actor=OPERATOR)
     reader = make_ledger()
@@ -213,7 +184,7 @@ def test_a_sheet_not_yet_published_at_known_at_cannot_price(make_ledger, clock):
     ledger = make_ledger()
     contract_id = placed_contract(ledger)
     clock.set(local_instant(D(2025, 1, 3)))
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
 
     with pytest.raises(TariffSheetNotFound):
         ledger.prices_on(contract_id, D(2025, 1, 2), known_at=local_instant(D(2025, 1, 2), 13))

@@ -2,61 +2,32 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 import pytest
 
-from ledger.application import Ledger
 from ledger.errors import NotPermitted, TariffSheetAlreadyPublished, TariffSheetNotFound
 from ledger.tariff_sheet import sheet_id
 from ledger.values import Actor, Role
 from tests.ledger.examples import (
-    BUYER,
     BUYER_ADMIN,
-    CITIZEN,
     OPERATOR,
     PROVIDER,
     PROVIDER_ADMIN,
     START,
-    TERMS,
-    line_85,
-    line_104,
+    placed_contract,
+    publish_sheet,
     sheet_prices,
 )
 
 OFFER = PROVIDER.offer
 
 
-def publish(ledger: Ledger, year: int, base: int = 100, actor: Actor = PROVIDER_ADMIN) -> uuid.UUID:
-    return ledger.publish_tariff_sheet(
-        offer=OFFER,
-        year=year,
-        prices=sheet_prices(base=Decimal(base)),
-        source=f"Takstblad {year}",
-        actor=actor,
-    )
-
-
-def placed_contract(ledger: Ledger) -> uuid.UUID:
-    contract_id = ledger.draft_contract(
-        buyer=BUYER,
-        provider=PROVIDER,
-        citizen_id=CITIZEN,
-        lines=[line_85(), line_104()],
-        terms=TERMS,
-        actor=BUYER_ADMIN,
-    )
-    ledger.offer_place(contract_id, START, actor=PROVIDER_ADMIN)
-    ledger.finalise_placement(contract_id, START, actor=OPERATOR)
-    return contract_id
-
-
 def test_a_published_sheet_is_found_by_offer_and_year(make_ledger):
     """Publishing returns the sheet's derived id; a new ledger instance finds the prices."""
     ledger = make_ledger()
 
-    published = publish(ledger, 2025)
+    published = publish_sheet(ledger, 2025)
 
     sheet = make_ledger().get_tariff_sheet(OFFER, 2025)
     assert sheet_id(OFFER, 2025) == published == sheet.id
@@ -70,10 +41,10 @@ def test_a_published_sheet_is_found_by_offer_and_year(make_ledger):
 
 def test_publishing_the_same_offer_and_year_twice_is_refused(ledger):
     """The second sheet for 2025 is TariffSheetAlreadyPublished; the first stays as it was."""
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
 
     with pytest.raises(TariffSheetAlreadyPublished):
-        publish(ledger, 2025, base=200)
+        publish_sheet(ledger, 2025, base=200)
 
     sheet = ledger.get_tariff_sheet(OFFER, 2025)
     assert (1, Decimal(50)) == (sheet.version, sheet.lookup("slotsvaenget-85", "basis", None))
@@ -81,9 +52,9 @@ def test_publishing_the_same_offer_and_year_twice_is_refused(ledger):
 
 def test_another_year_of_the_same_offer_is_a_separate_sheet(ledger):
     """2025 and 2026 are two sheets."""
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
 
-    publish(ledger, 2026, base=110)
+    publish_sheet(ledger, 2026, base=110)
 
     assert Decimal(55) == ledger.get_tariff_sheet(OFFER, 2026).lookup(
         "slotsvaenget-85", "basis", None
@@ -103,14 +74,14 @@ def test_a_missing_sheet_is_not_found(ledger):
 def test_a_buyer_administrator_cannot_publish_a_sheet(ledger):
     """Sheets are the provider's (or an operator's) to publish."""
     with pytest.raises(NotPermitted):
-        publish(ledger, 2025, actor=BUYER_ADMIN)
+        publish_sheet(ledger, 2025, actor=BUYER_ADMIN)
 
     assert 0 == (ledger.recorder.max_notification_id() or 0)
 
 
 def test_only_the_publishing_provider_may_correct_a_sheet(ledger):
     """Another provider's administrator is refused and the sheet keeps its prices."""
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     other = Actor("29189935", Role.PROVIDER_ADMIN, "key-other", "req-9")
 
     with pytest.raises(NotPermitted, match="only the publisher"):
@@ -128,7 +99,7 @@ def test_only_the_publishing_provider_may_correct_a_sheet(ledger):
 
 def test_the_publishing_provider_may_correct_its_sheet(ledger):
     """A correction by the publisher replaces the prices and keeps the history."""
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
 
     ledger.correct_tariff_sheet(
         offer=OFFER,
@@ -143,7 +114,7 @@ def test_the_publishing_provider_may_correct_its_sheet(ledger):
 
 def test_regulating_to_a_year_without_a_sheet_is_refused_and_records_nothing(ledger):
     """No 2026 sheet: TariffSheetNotFound, the contract stays at version 3."""
-    publish(ledger, 2025)
+    publish_sheet(ledger, 2025)
     contract_id = placed_contract(ledger)
 
     with pytest.raises(TariffSheetNotFound):
@@ -155,8 +126,8 @@ def test_regulating_to_a_year_without_a_sheet_is_refused_and_records_nothing(led
 
 def test_regulating_to_a_published_year_moves_the_lines_to_that_sheet(ledger):
     """With the 2026 sheet, §85 step 3 costs 195 from 1 January 2026."""
-    publish(ledger, 2025)
-    publish(ledger, 2026, base=110)
+    publish_sheet(ledger, 2025)
+    publish_sheet(ledger, 2026, base=110)
     contract_id = placed_contract(ledger)
 
     ledger.regulate_by_tariff_sheet(contract_id, 2026, actor=BUYER_ADMIN)
