@@ -233,8 +233,8 @@ def _period(
         components, regulation_version = _indexed(contract, fact.agreed_prices, fact, day)
         if regulation_version > version:
             cause, version = "RegulatedByIndex", regulation_version
-    for allonge in contract.allonges:
-        if allonge.line_id == line.line_id and allonge.valid_from <= day <= allonge.valid_to:
+    for allonge in _allonges(contract, line.line_id):
+        if allonge.valid_from <= day <= allonge.valid_to:
             components = (*components, ComponentPrice("allonge", allonge.daily_delta))
             if allonge.cause_version > version:
                 cause, version = "AllongeAdded", allonge.cause_version
