@@ -25,9 +25,11 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from ledger import errors
+from ledger.billing import BillingSource
 from ledger.citizens import CitizenRegister
 from ledger.clock import Clock, SystemClock, recording_with, today
 from ledger.contract import STATE_TYPES, Contract
+from ledger.invoice import INVOICE_VALUE_TYPES, Invoice, invoice_id
 from ledger.pricing import PricePeriod, SheetSource, daily_price, price_timeline
 from ledger.repository import EventsFirstRepository
 from ledger.schedule import DaySchedule, ScheduleSegment
@@ -53,6 +55,7 @@ from ledger.values import (
     ServiceLineSpec,
     Terms,
     Unit,
+    add_months,
 )
 
 T = TypeVar("T")
@@ -81,6 +84,7 @@ VALUE_TYPES: list[type[Any]] = [
     DaySchedule,
     SheetPrice,
     *STATE_TYPES,
+    *INVOICE_VALUE_TYPES,
 ]
 
 CONTRACT_DRAFTED_TOPIC = "ledger.contract:Contract.Drafted"
@@ -713,6 +717,25 @@ class Ledger(Application[uuid.UUID]):
             lambda c: c.hold_follow_up(line_id, held_on, actor=actor),
         )
 
+    def record_respite_used(
+        self,
+        contract_id: uuid.UUID,
+        line_id: str,
+        month: dt.date,
+        days: Sequence[dt.date],
+        *,
+        actor: Actor,
+        expected_version: int | None = None,
+    ) -> None:
+        """Record the respite døgn used in a month (pkt. 5); the provider reports them."""
+        self._execute(
+            contract_id,
+            actor,
+            Party.PROVIDER,
+            expected_version,
+            lambda c: c.record_respite_used(line_id, month, tuple(days), actor=actor),
+        )
+
     # --- queries ---------------------------------------------------------------
 
     def get_contract(
@@ -762,6 +785,80 @@ class Ledger(Application[uuid.UUID]):
         sheets = self.sheets(known_at=known_at)
         return {line_id: daily_price(contract, line_id, day, sheets) for line_id in contract.lines}
 
+    # --- invoices ------------------------------------------------------------------
+
+    def issue_invoices(
+        self,
+        month: dt.date,
+        billing: BillingSource,
+        *,
+        actor: Actor,
+        buyer_ean: str | None = None,
+    ) -> list[Invoice]:
+        """Issue the month's invoice for every buyer (or one), from ``billing``.
+
+        Each invoice carries the month's lines and an adjustment line for every
+        earlier month whose amount as now known differs from what was billed
+        (architecture section 7). Issuing a (buyer, month) again returns the
+        invoice already issued and records nothing. ``billing`` must include
+        every event recorded so far, the buyers' earlier invoices above all.
+        Months are invoiced in order per buyer, at most one month ahead (G12).
+        """
+        if actor.role is not Role.OPERATOR:
+            msg = "invoices are issued by billing (the operator role)"
+            raise errors.NotPermitted(msg)
+        month = month.replace(day=1)
+        today_ = self.today()
+        latest = add_months(today_.replace(day=1), 1)
+        if month > latest:
+            msg = f"{month:%Y-%m} is more than one month ahead of {today_}"
+            raise errors.InvoiceTooEarly(msg, field="month")
+        buyers = billing.buyers()
+        if buyer_ean is not None:
+            buyers = [b for b in buyers if b.ean == buyer_ean]
+            if not buyers:
+                msg = f"no contract is billed to EAN {buyer_ean}"
+                raise errors.BuyerNotFound(msg, field="buyer_ean")
+        issued: list[Invoice] = []
+        to_issue = []
+        for buyer in buyers:
+            existing = self._load(invoice_id(buyer.ean, month), None)
+            if isinstance(existing, Invoice):
+                issued.append(existing)
+                continue
+            later = [m for m in billing.invoiced_months(buyer.ean) if m > month]
+            if later:
+                msg = f"EAN {buyer.ean} is already invoiced for {later[-1]:%Y-%m}"
+                raise errors.InvoicesOutOfOrder(msg, field="month")
+            to_issue.append(buyer)
+        known_at = billing.position()
+        for buyer in to_issue:
+            lines = billing.month_lines(buyer.ean, month)
+            adjustments = billing.adjustments(buyer.ean, month)
+            if not lines and not adjustments:
+                continue
+            with recording_with(self.clock):
+                invoice = Invoice.issue(
+                    buyer=buyer,
+                    month=month,
+                    issued_on=today_,
+                    lines=lines,
+                    adjustments=adjustments,
+                    known_at=known_at,
+                    actor=actor,
+                )
+            self._save(invoice)
+            issued.append(invoice)
+        return sorted(issued, key=lambda i: i.buyer.ean)
+
+    def get_invoice(self, buyer_ean: str, month: dt.date) -> Invoice:
+        """The invoice of a buyer and month."""
+        invoice = self._load(invoice_id(buyer_ean, month), None)
+        if not isinstance(invoice, Invoice):
+            msg = f"no invoice for EAN {buyer_ean} and {month:%Y-%m}"
+            raise errors.InvoiceNotFound(msg, field="month")
+        return invoice
+
     def today(self) -> dt.date:
         """The business date in Copenhagen according to the injected clock."""
         return today(self.clock)
@@ -784,7 +881,7 @@ class Ledger(Application[uuid.UUID]):
         self._save(contract)
         return result
 
-    def _save(self, aggregate: Contract | TariffSheet) -> None:
+    def _save(self, aggregate: Contract | TariffSheet | Invoice) -> None:
         try:
             self.save(aggregate)
         except IntegrityError as error:

@@ -94,6 +94,7 @@ class ServiceLine:
     spec: ServiceLineSpec
     facts: tuple[PriceFact, ...]
     follow_ups: tuple[dt.date, ...] = ()
+    respite_used: tuple[dt.date, ...] = ()  # døgn of respite used (pkt. 5), sorted
 
     @property
     def step(self) -> str:
@@ -458,6 +459,14 @@ class Contract(Aggregate):
 
         line_id: str
         held_on: dt.date
+        actor: Actor
+
+    class RespiteDaysUsed(Event):
+        """The respite døgn used in one month (pkt. 5); replaces that month's earlier record."""
+
+        line_id: str
+        month: dt.date  # first day of the month
+        days: tuple[dt.date, ...]
         actor: Actor
 
     # --- creation -----------------------------------------------------------
@@ -1288,6 +1297,45 @@ class Contract(Aggregate):
     def _follow_up_held(self, *, line_id: str, held_on: dt.date, actor: Actor) -> None:
         line = self.lines[line_id]
         self.lines[line_id] = dataclasses.replace(line, follow_ups=(*line.follow_ups, held_on))
+
+    def record_respite_used(
+        self, line_id: str, month: dt.date, days: tuple[dt.date, ...], *, actor: Actor
+    ) -> None:
+        """Record which respite døgn were used in ``month`` (pkt. 5, used-days settlement).
+
+        A later record for the same month replaces the earlier one, so a
+        correction is a new event, never an edit.
+        """
+        self._check_running()
+        line = self._line(line_id)
+        if not line.spec.respite:
+            msg = f"service line {line_id} is not a respite line"
+            raise errors.NotARespiteLine(msg, field="line_id")
+        if month.day != 1:
+            msg = f"month {month} must be the first day of a month"
+            raise errors.InvalidValue(msg, field="month")
+        if len(set(days)) != len(days):
+            msg = "a respite døgn is listed twice"
+            raise errors.InvalidValue(msg, field="days")
+        last = line.spec.end
+        for day in days:
+            if (day.year, day.month) != (month.year, month.month):
+                msg = f"{day} is not in {month:%Y-%m}"
+                raise errors.InvalidValue(msg, field="days")
+            _not_before(day, line.spec.start, "days", "the line's start")
+            if last is not None and day > last:
+                msg = f"{day} is after the line's end ({last})"
+                raise errors.DateOutOfOrder(msg, field="days")
+        self._respite_days_used(line_id=line_id, month=month, days=tuple(sorted(days)), actor=actor)
+
+    @event(RespiteDaysUsed)
+    def _respite_days_used(
+        self, *, line_id: str, month: dt.date, days: tuple[dt.date, ...], actor: Actor
+    ) -> None:
+        line = self.lines[line_id]
+        kept = tuple(d for d in line.respite_used if (d.year, d.month) != (month.year, month.month))
+        used = tuple(sorted((*kept, *tuple(days))))
+        self.lines[line_id] = dataclasses.replace(line, respite_used=used)
 
     # --- derived facts ------------------------------------------------------
 

@@ -84,6 +84,18 @@ class ContractNotFound(NotFound):
     rule = "contract-not-found"
 
 
+class InvoiceNotFound(NotFound):
+    """Raised when no invoice exists for the buyer and month."""
+
+    rule = "invoice-not-found"
+
+
+class BuyerNotFound(NotFound):
+    """Raised when no billed contract has the given buyer EAN."""
+
+    rule = "buyer-not-found"
+
+
 class TariffSheetNotFound(NotFound):
     """Raised when an offer has no tariff sheet for the year a price needs."""
 
@@ -374,3 +386,28 @@ class PaymentEndNotManual(RuleViolation):
 
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+
+class NotARespiteLine(RuleViolation):
+    """Raised when used respite døgn are recorded on a line that is not respite."""
+
+    rule = "not-a-respite-line"
+    clause = "Bilag 1 pkt. 5"
+
+
+class InvoicesOutOfOrder(RuleViolation):
+    """Raised when a buyer's invoice is issued for a month before one already invoiced.
+
+    Adjustments compare every month since the buyer's first invoice with what
+    was billed; issuing out of order would let a correction slip between them.
+    """
+
+    rule = "invoices-in-month-order"
+    clause = "Bilag 1 pkt. 6 (G12)"
+
+
+class InvoiceTooEarly(RuleViolation):
+    """Raised when a month is invoiced more than one month ahead (G12)."""
+
+    rule = "invoice-month-too-far-ahead"
+    clause = "Bilag 1 pkt. 6 (G12)"

@@ -139,6 +139,38 @@ def price_timeline(
     return periods
 
 
+@dataclass(frozen=True)
+class LineTimeline:
+    """All of a line's price periods as known now.
+
+    When ``open_ended`` is true the line has no billable end yet and the
+    last period's price holds for every later day: nothing the contract has
+    recorded changes the price after its last change point.
+    """
+
+    line_id: str
+    periods: tuple[PricePeriod, ...]
+    open_ended: bool
+
+
+def line_timeline(contract: Contract, line_id: str, sheets: SheetSource) -> LineTimeline:
+    """The line's whole timeline: from its start to its billable end, or open-ended."""
+    line = contract.lines[line_id]
+    until = billable_until(contract, line)
+    end = until if until is not None else _last_change_point(contract, line)
+    periods = price_timeline(contract, line_id, sheets, end=end)
+    return LineTimeline(line_id, tuple(periods), open_ended=until is None)
+
+
+def _last_change_point(contract: Contract, line: ServiceLine) -> dt.date:
+    """The last day on which anything recorded can change the line's price."""
+    points = [line.spec.start]
+    points.extend(fact.effective_from for fact in line.facts)
+    points.extend(dt.date(r.year, 1, 1) for r in contract.regulations)
+    points.extend(a.valid_to + ONE_DAY for a in _allonges(contract, line.line_id))
+    return max(points)
+
+
 def daily_price(
     contract: Contract, line_id: str, day: dt.date, sheets: SheetSource
 ) -> PricePeriod | None:

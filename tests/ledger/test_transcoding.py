@@ -26,6 +26,7 @@ from ledger.contract import (
     Rescission,
     ServiceLine,
 )
+from ledger.invoice import AdjustmentLine, InvoiceLine, PriceSegment
 from ledger.schedule import DaySchedule, ScheduleSegment
 from ledger.tariff_sheet import SheetPrice
 from ledger.values import (
@@ -64,6 +65,18 @@ SCHEDULE = DaySchedule(
 FACT = PriceFact(D(2025, 1, 1), "10", agreed_line().agreed_prices, "Drafted", 1)
 
 
+SEGMENT = PriceSegment(
+    start=D(2025, 4, 1),
+    end=D(2025, 4, 3),
+    days=Decimal(3),
+    daily=Decimal("412.37"),
+    step="3",
+    components=(ComponentPrice("basis", Decimal("412.37")),),
+    cause="Drafted",
+    cause_version=1,
+)
+
+
 def dataclass_examples() -> dict[type[Any], list[Any]]:
     """At least one example of every dataclass in VALUE_TYPES, with tuples and Nones."""
     full_terms = terms(
@@ -94,6 +107,47 @@ def dataclass_examples() -> dict[type[Any], list[Any]]:
         PriceFact: [FACT],
         ServiceLine: [
             ServiceLine("1", agreed_line(), (FACT,), (D(2025, 2, 1), D(2025, 5, 1))),
+            ServiceLine("2", agreed_line(), (FACT,), (), (D(2025, 2, 3), D(2025, 2, 4))),
+        ],
+        PriceSegment: [SEGMENT],
+        InvoiceLine: [
+            InvoiceLine(
+                uuid.UUID(int=7), "1", uuid.UUID(int=8), "SEL §85", (SEGMENT,), Decimal("1237.11")
+            )
+        ],
+        AdjustmentLine: [
+            AdjustmentLine(
+                contract_id=uuid.UUID(int=7),
+                line_id="1",
+                citizen_id=uuid.UUID(int=8),
+                paragraph="SEL §85",
+                month=D(2025, 4, 1),
+                period_start=D(2025, 4, 10),
+                period_end=D(2025, 4, 30),
+                days_before=Decimal(21),
+                days_now=Decimal(21),
+                daily_before=(Decimal("412.37"),),
+                daily_now=(Decimal("450.00"),),
+                amount_before=Decimal("8659.77"),
+                amount_now=Decimal("9450.00"),
+                causes=("RenegotiationAnswered v7",),
+            ),
+            AdjustmentLine(
+                contract_id=uuid.UUID(int=7),
+                line_id="1",
+                citizen_id=uuid.UUID(int=8),
+                paragraph="SEL §85",
+                month=D(2025, 5, 1),
+                period_start=None,
+                period_end=None,
+                days_before=Decimal(31),
+                days_now=Decimal(0),
+                daily_before=(Decimal("412.37"),),
+                daily_now=(),
+                amount_before=Decimal("12783.47"),
+                amount_now=Decimal(0),
+                causes=("PlaceReoccupied v9",),
+            ),
         ],
         Renegotiation: [
             Renegotiation(

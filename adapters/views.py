@@ -1,0 +1,230 @@
+"""Build the read models for the configured storage; catch up, rebuild, report, run workers.
+
+The views live in the same database as the events (SQLite file or PostgreSQL
+schema); with the in-memory store they live in a temporary SQLite file that
+goes when the runtime closes. Embedded (SQLite, memory): the views are caught
+up from the notification log on demand (:meth:`Views.catch_up`). PostgreSQL:
+``ledger project`` runs the library's ``ProjectionRunner`` per view in one
+worker process (:func:`run_workers`); readers wait for the position they need.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.projection import ProjectionRunner
+from eventsourcing.utils import Environment
+
+from adapters.bootstrap import event_store_env
+from adapters.migrate import migrate_sqlite
+from adapters.settings import Settings, Storage
+from ledger.application import Ledger
+from projections.base import LedgerProjection, bind, catch_up
+from projections.billing import BillingQueries
+from projections.contract_summary import ContractSummaryQueries
+from projections.deadlines import DeadlineQueries
+from projections.price_timeline import PriceTimelineQueries
+from projections.registry import VIEWS
+from projections.sql import APPLICATION_NAME, SqlView
+
+
+@dataclass(frozen=True)
+class ViewStatus:
+    """A view's position against the head of the notification log."""
+
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        """Events the view has not applied yet."""
+        return max(self.head - self.position, 0)
+
+
+def view_env(settings: Settings, views_path: Path | None = None) -> dict[str, str]:
+    """The event library's environment for the views of ``settings``."""
+    env = event_store_env(settings)
+    env.pop("CIPHER_TOPIC", None)  # views hold no event payloads
+    env.pop("CIPHER_KEY", None)
+    if settings.storage is Storage.MEMORY:
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env["SQLITE_DBNAME"] = str(views_path)
+    return env
+
+
+def build_view(name: str, settings: Settings, env: dict[str, str]) -> SqlView:
+    """Construct one view the way the library's ``ProjectionRunner`` does."""
+    spec = VIEWS[name]
+    view_class: type[SqlView] = (
+        spec.postgres if settings.storage is Storage.POSTGRES else spec.sqlite
+    )
+    factory = InfrastructureFactory[Any].construct(env=Environment(name, env))
+    view = factory.tracking_recorder(view_class)
+    assert isinstance(view, SqlView)  # noqa: S101 - built from SqlView subclasses
+    return view
+
+
+class Views:
+    """The four read models of one runtime."""
+
+    def __init__(self, settings: Settings, ledger: Ledger) -> None:
+        """Build the views (and, in memory mode, their temporary database)."""
+        self.settings = settings
+        self.ledger = ledger
+        self._tmp: Path | None = None
+        views_path = None
+        if settings.storage is Storage.MEMORY:
+            self._tmp = Path(tempfile.mkdtemp(prefix="kontraktledger-views-"))
+            views_path = self._tmp / "views.sqlite"
+            migrate_sqlite(views_path)
+        self.env = view_env(settings, views_path)
+        self.views: dict[str, SqlView] = {n: build_view(n, settings, self.env) for n in VIEWS}
+        self._projections: dict[str, LedgerProjection[Any]] = {}
+        self._lock = threading.Lock()
+
+    # --- typed access -------------------------------------------------------------
+
+    @property
+    def summary(self) -> ContractSummaryQueries:
+        """The contract summary."""
+        view = self.views["contract_summary"]
+        assert isinstance(view, ContractSummaryQueries)  # noqa: S101
+        return view
+
+    @property
+    def timeline(self) -> PriceTimelineQueries:
+        """The price timeline."""
+        view = self.views["price_timeline"]
+        assert isinstance(view, PriceTimelineQueries)  # noqa: S101
+        return view
+
+    @property
+    def deadlines(self) -> DeadlineQueries:
+        """The deadlines."""
+        view = self.views["deadlines"]
+        assert isinstance(view, DeadlineQueries)  # noqa: S101
+        return view
+
+    @property
+    def billing(self) -> BillingQueries:
+        """The billing feed, billed amounts and pending adjustments."""
+        view = self.views["billing"]
+        assert isinstance(view, BillingQueries)  # noqa: S101
+        return view
+
+    # --- keeping up -----------------------------------------------------------------
+
+    def head(self) -> int:
+        """The notification id of the last recorded event (0: none)."""
+        return int(self.ledger.recorder.max_notification_id() or 0)
+
+    def catch_up(self, names: Iterable[str] | None = None) -> dict[str, int]:
+        """Apply the events each view has not seen yet (embedded mode); returns counts."""
+        applied = {}
+        with self._lock:
+            for name in names or VIEWS:
+                projection = self._projection(name)
+                try:
+                    applied[name] = catch_up(projection, self.ledger)
+                finally:
+                    if projection.broken:
+                        del self._projections[name]
+        return applied
+
+    def wait(self, position: int | None = None, timeout: float = 10.0) -> None:
+        """Make every view include ``position`` (default: the head).
+
+        Embedded mode catches up here; with PostgreSQL workers it waits for them.
+        """
+        target = self.head() if position is None else position
+        if self.settings.storage is not Storage.POSTGRES:
+            self.catch_up()
+            return
+        deadline = time.monotonic() + timeout
+        for name, view in self.views.items():
+            remaining = max(deadline - time.monotonic(), 0.0)
+            try:
+                view.wait(APPLICATION_NAME, target, timeout=remaining)
+            except TimeoutError:
+                msg = (
+                    f"view {name} is at {view.position()}, not {target}: "
+                    "is `ledger project` running?"
+                )
+                raise TimeoutError(msg) from None
+
+    def status(self) -> list[ViewStatus]:
+        """Each view's position against the head."""
+        head = self.head()
+        return [ViewStatus(n, v.position(), head) for n, v in self.views.items()]
+
+    def rebuild(self, name: str) -> int:
+        """Empty the view and replay it from the first event; returns events applied."""
+        with self._lock:
+            self.views[name].reset()
+            self._projections.pop(name, None)
+        return self.catch_up([name])[name]
+
+    def close(self) -> None:
+        """Release connections and the temporary database."""
+        for view in self.views.values():
+            view.datastore.close()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _projection(self, name: str) -> LedgerProjection[Any]:
+        projection = self._projections.get(name)
+        if projection is None:
+            projection_class = bind(VIEWS[name].projection, self.ledger)
+            projection = projection_class(self.views[name])
+            self._projections[name] = projection
+        return projection
+
+
+def run_workers(
+    settings: Settings,
+    names: Iterable[str],
+    *,
+    stop: threading.Event,
+    linger: float = 0.05,
+) -> None:
+    """Keep the named views up to date with the library's ProjectionRunner (PostgreSQL).
+
+    Runs until ``stop`` is set; re-raises a projection's error so that the
+    process exits and its supervisor restarts it from the committed position.
+    """
+    env = view_env(settings)
+    env["CREATE_TABLE"] = "n"
+    source = Ledger(event_store_env(settings) | {"CREATE_TABLE": "n"})
+    runners: list[ProjectionRunner[Ledger, Any]] = []
+    try:
+        for name in names:
+            spec = VIEWS[name]
+            runners.append(
+                ProjectionRunner(
+                    application_class=Ledger,
+                    projection_class=bind(spec.projection, source),
+                    view_class=spec.postgres,
+                    env=env,
+                )
+            )
+        while not stop.is_set():
+            for runner in runners:
+                runner.run_forever(timeout=linger / max(len(runners), 1))
+                projection = runner.projection
+                assert isinstance(projection, LedgerProjection)  # noqa: S101
+                projection.flush_if_idle(linger)
+    finally:
+        for runner in runners:
+            runner.stop()
+        for runner in runners:
+            runner.__exit__(None, None, None)
+        source.close()

@@ -1,0 +1,309 @@
+"""What every read model shares: folding contracts, following sheets, batching.
+
+A projection sees the ledger's events in notification order. It folds each
+contract event onto the contract it keeps in memory (the same ``mutate`` the
+repository uses, so the state is exactly the aggregate's), remembers when each
+event was recorded, and follows the tariff sheets, so that at every position it
+knows the contracts and sheets *as known at that position*. A rebuild replays
+the same events in the same order and therefore writes the same rows.
+
+Rows are written in batches: a batch's rows and the position of its last
+event commit in one transaction (:meth:`~projections.sql.SqlView.writing`).
+A contract changed several times in a batch is written once, from its final
+state. A process that dies mid-batch loses the uncommitted batch only, and
+starts again after the last committed position; a contract it has not cached
+is read back from the event store at the version the event names.
+
+The same class runs under the library's ``ProjectionRunner`` (PostgreSQL
+workers; the runner thread calls :meth:`process_event`, the worker's main loop
+calls :meth:`flush_if_idle`) and under :func:`catch_up` (embedded SQLite:
+read the notification log from the view's position, then flush).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from ledger.clock import COPENHAGEN
+from ledger.contract import Contract
+from ledger.invoice import Invoice
+from ledger.tariff_sheet import TariffSheet
+from projections.sql import APPLICATION_NAME, Sql, SqlView
+
+SHEET_TOPICS = (
+    "ledger.tariff_sheet:TariffSheet.Published",
+    "ledger.tariff_sheet:TariffSheet.Corrected",
+)
+
+TView = TypeVar("TView", bound=SqlView)
+
+
+class Source(Protocol):
+    """The event store the projections read back from (the ledger application)."""
+
+    events: Any
+    recorder: Any
+    mapper: Any
+
+
+@dataclass
+class Folded:
+    """A contract as folded so far, and the local day each of its versions was recorded."""
+
+    contract: Contract
+    recorded_on: dict[int, dt.date] = field(default_factory=dict)
+    last_event: str = ""  # e.g. "PlaceReoccupied v9"
+
+
+class ContractFolder:
+    """Contracts folded from their events, most recently used kept in memory."""
+
+    def __init__(self, source: Source, capacity: int = 50_000) -> None:
+        """Fold onto a cache of ``capacity`` contracts; misses read the event store."""
+        self.source = source
+        self.capacity = capacity
+        self._cache: OrderedDict[uuid.UUID, Folded] = OrderedDict()
+
+    def apply(self, event: Contract.Event) -> Folded:
+        """The contract after ``event``."""
+        contract_id = event.originator_id
+        folded = self._cache.get(contract_id)
+        version = event.originator_version
+        if version == 1:
+            created: Any = event.mutate(None)
+            folded = Folded(created, {1: _local_day(event)})
+        elif folded is not None and folded.contract.version == version - 1:
+            event.mutate(folded.contract)
+            folded.recorded_on[version] = _local_day(event)
+        else:
+            folded = self.load(contract_id, version)
+        folded.last_event = f"{type(event).__name__} v{version}"
+        self._remember(contract_id, folded)
+        return folded
+
+    def get(self, contract_id: uuid.UUID, version: int) -> Folded:
+        """The contract at ``version``: from memory when it is there, else the store."""
+        folded = self._cache.get(contract_id)
+        if folded is None or folded.contract.version != version:
+            folded = self.load(contract_id, version)
+            self._remember(contract_id, folded)
+        return folded
+
+    def load(self, contract_id: uuid.UUID, version: int) -> Folded:
+        """Fold the contract's stored events up to ``version``."""
+        contract: Contract | None = None
+        recorded: dict[int, dt.date] = {}
+        last = ""
+        for stored in self.source.events.get(contract_id, lte=version):
+            contract = stored.mutate(contract)
+            recorded[stored.originator_version] = _local_day(stored)
+            last = f"{type(stored).__name__} v{stored.originator_version}"
+        if contract is None:
+            msg = f"contract {contract_id} has no events up to version {version}"
+            raise LookupError(msg)
+        return Folded(contract, recorded, last)
+
+    def cached(self) -> Iterable[Folded]:
+        """The contracts in memory."""
+        return self._cache.values()
+
+    def _remember(self, contract_id: uuid.UUID, folded: Folded) -> None:
+        self._cache[contract_id] = folded
+        self._cache.move_to_end(contract_id)
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+
+
+class SheetBook:
+    """The tariff sheets as known at the position the projection has reached."""
+
+    def __init__(self) -> None:
+        """Start with no sheets."""
+        self._sheets: dict[tuple[str, int], TariffSheet] = {}
+
+    def apply(self, event: TariffSheet.Event) -> TariffSheet:
+        """Fold a sheet event; returns the sheet after it."""
+        key = None
+        current: TariffSheet | None = None
+        for candidate_key, candidate in self._sheets.items():
+            if candidate.id == event.originator_id:
+                key, current = candidate_key, candidate
+                break
+        sheet: Any = event.mutate(current)
+        self._sheets[key or (sheet.offer, sheet.year)] = sheet
+        return cast("TariffSheet", sheet)
+
+    def sheet(self, offer: str, year: int) -> TariffSheet | None:
+        """The offer's sheet for ``year``, if published by now."""
+        return self._sheets.get((offer, year))
+
+    def load(self, source: Source, before: int) -> None:
+        """Fold every sheet event with a notification id below ``before``."""
+        start = 1
+        while start < before:
+            page = source.recorder.select_notifications(
+                start, 500, stop=before - 1, topics=list(SHEET_TOPICS)
+            )
+            if not page:
+                return
+            for notification in page:
+                event = source.mapper.to_domain_event(notification)
+                self.apply(event)
+            start = page[-1].id + 1
+
+
+class LedgerProjection(Projection[TView], Generic[TView]):
+    """A read model of the ledger: folds contracts, follows sheets, writes in batches."""
+
+    name = "ledger_projection"
+    source: ClassVar[Source | None] = None  # bound by :func:`bind`
+    uses_sheets: ClassVar[bool] = True
+    batch_size: ClassVar[int] = 1000
+
+    def __init__(self, view: TView) -> None:
+        """Build the projection over ``view``; :func:`bind` must have set the source."""
+        super().__init__(view)
+        if self.source is None:
+            msg = f"{type(self).__name__} is not bound to an event store; use bind()"
+            raise RuntimeError(msg)
+        self.contracts = ContractFolder(self.source)
+        self.sheets = SheetBook()
+        self._lock = threading.RLock()
+        self._started = False
+        self._dirty: dict[uuid.UUID, Folded] = {}
+        self._invoices: list[Invoice.Issued] = []
+        self._pending: Tracking | None = None
+        self._count = 0
+        self._last_event = time.monotonic()
+        self.broken = False
+
+    # --- the library's interface -----------------------------------------------
+
+    def process_event(self, domain_event: object, tracking: Tracking) -> None:
+        """Apply one event; the batch is written when full or when idle."""
+        with self._lock:
+            if not self._started:
+                self._start(tracking)
+            if isinstance(domain_event, Contract.Event):
+                folded = self.contracts.apply(domain_event)
+                self._dirty[folded.contract.id] = folded
+            elif isinstance(domain_event, TariffSheet.Event):
+                sheet = self.sheets.apply(domain_event)
+                if self.uses_sheets:
+                    for folded in self._contracts_of_offer(sheet.offer):
+                        self._dirty[folded.contract.id] = folded
+            elif isinstance(domain_event, Invoice.Issued):
+                self._invoices.append(domain_event)
+            self._pending = tracking
+            self._count += 1
+            self._last_event = time.monotonic()
+            if self._count >= self.batch_size:
+                self.flush()
+
+    # --- batching ----------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write the pending batch and its position in one transaction."""
+        with self._lock:
+            if self._pending is None:
+                return
+            try:
+                with self.view.writing(self._pending) as cursor:
+                    self.write(cursor, list(self._dirty.values()), self._invoices, self._pending)
+            except BaseException:
+                self.broken = True  # memory is ahead of the view: this instance must go
+                raise
+            self._dirty = {}
+            self._invoices = []
+            self._pending = None
+            self._count = 0
+
+    def flush_if_idle(self, linger: float = 0.05) -> None:
+        """Flush when no event has arrived for ``linger`` seconds."""
+        with self._lock:
+            if self._pending is not None and time.monotonic() - self._last_event >= linger:
+                self.flush()
+
+    # --- for subclasses -----------------------------------------------------------
+
+    def write(
+        self,
+        cursor: Sql,
+        contracts: Sequence[Folded],
+        invoices: Sequence[Invoice.Issued],
+        tracking: Tracking,
+    ) -> None:
+        """Write the rows of the changed contracts (and invoices) of one batch."""
+        raise NotImplementedError
+
+    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
+        """The contracts of ``offer`` in the view, with the version the view holds."""
+        raise NotImplementedError
+
+    # --- internals ----------------------------------------------------------------
+
+    def _start(self, tracking: Tracking) -> None:
+        if self.uses_sheets and self.source is not None:
+            self.sheets.load(self.source, before=tracking.notification_id)
+        self._started = True
+
+    def _contracts_of_offer(self, offer: str) -> list[Folded]:
+        found = {
+            f.contract.id: f for f in self.contracts.cached() if f.contract.provider.offer == offer
+        }
+        for folded in self._dirty.values():
+            if folded.contract.provider.offer == offer:
+                found[folded.contract.id] = folded
+        for contract_id, version in self.contract_versions(offer):
+            if contract_id not in found:
+                found[contract_id] = self.contracts.get(contract_id, version)
+        return list(found.values())
+
+
+TProjection = TypeVar("TProjection", bound=LedgerProjection[Any])
+
+
+def bind(projection_class: type[TProjection], source: Source) -> type[TProjection]:
+    """A subclass of ``projection_class`` that reads back from ``source``.
+
+    The library's ``ProjectionRunner`` constructs the projection itself, from
+    its class; binding the event store to the class lets it do so.
+    """
+    return type(
+        projection_class.__name__,
+        (projection_class,),
+        {"name": projection_class.name, "source": source, "__module__": __name__},
+    )
+
+
+def catch_up(projection: LedgerProjection[Any], source: Application[Any]) -> int:
+    """Apply every event after the view's position (embedded mode); returns how many."""
+    applied = 0
+    position = projection.view.position()
+    while True:
+        page = source.recorder.select_notifications(position + 1, 500)
+        if not page:
+            break
+        for notification in page:
+            event = source.mapper.to_domain_event(notification)
+            projection.process_event(event, Tracking(APPLICATION_NAME, notification.id))
+        projection.flush()
+        applied += len(page)
+        position = page[-1].id
+    return applied
+
+
+def _local_day(event: object) -> dt.date:
+    timestamp: dt.datetime = getattr(event, "timestamp")  # noqa: B009 - any stored event
+    return timestamp.astimezone(COPENHAGEN).date()

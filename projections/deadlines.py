@@ -1,0 +1,273 @@
+"""Deadlines: who must act by when, and whether they did (architecture section 6).
+
+Rows come from :func:`ledger.deadlines.contract_deadlines`: the buyer's
+30-day answer to a renegotiation (pkt. 16), the provider's 7-day absence notice
+(pkt. 14), follow-ups (G20), the end of the notice period and of the payment
+obligation (pkt. 9). The yearly 1 December framework notice (pkt. 4) recurs for
+as long as a contract runs, so the view stores each contract's framework
+schedule and a query expands it into the years it asks about.
+
+A row stores the trigger, due and done days. Its status (open, met, missed,
+overdue) depends on today, which every query is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from eventsourcing.persistence import Tracking
+
+from ledger.deadlines import (
+    Deadline,
+    DeadlineKind,
+    DeadlineStatus,
+    FrameworkSchedule,
+    contract_deadlines,
+)
+from ledger.invoice import Invoice
+from ledger.values import Party
+from projections.base import Folded, LedgerProjection
+from projections.sql import (
+    PostgresView,
+    Row,
+    Sql,
+    SQLiteView,
+    SqlView,
+    as_date,
+    as_optional_date,
+    as_uuid,
+)
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """A deadline of a contract, with its status on ``today``."""
+
+    contract_id: uuid.UUID
+    buyer_cvr: str
+    provider_registration: str
+    deadline: Deadline
+    status: DeadlineStatus
+    met_on: dt.date | None
+
+
+class DeadlineQueries(SqlView):
+    """Queries of the deadlines, for either database."""
+
+    view_name: ClassVar[str] = "deadlines"
+    tables: ClassVar[tuple[str, ...]] = ("deadline", "deadline_framework")
+
+    def deadlines(
+        self,
+        *,
+        today: dt.date,
+        organisation: str | None = None,
+        party: Party | None = None,
+        status: DeadlineStatus | None = None,
+        due_from: dt.date | None = None,
+        due_to: dt.date | None = None,
+        contract_id: uuid.UUID | None = None,
+        kind: DeadlineKind | None = None,
+    ) -> list[DeadlineRow]:
+        """Deadlines matching every filter, by due day.
+
+        ``organisation`` (a CVR or P-number) keeps the deadlines that
+        organisation must act on; ``party`` those of buyers or of providers.
+        "What is due in the next 14 days for buyer X":
+        ``organisation=X, status=OPEN, due_from=today, due_to=today + 14``.
+        """
+        where, params = _filters(organisation, party, due_from, due_to, contract_id, kind)
+        statement = (
+            "SELECT * FROM deadline WHERE " + " AND ".join(where) + " ORDER BY due_on, key"  # noqa: S608
+        )
+        with self.reading() as cursor:
+            cursor.execute(statement, params)
+            rows = [_row(r) for r in cursor.all()]
+            if kind in (None, DeadlineKind.FRAMEWORK_NOTICE):
+                rows.extend(self._framework(cursor, today, organisation, party, contract_id))
+        found = []
+        for contract, buyer, provider, deadline in rows:
+            if due_from is not None and deadline.due_on < due_from:
+                continue
+            if due_to is not None and deadline.due_on > due_to:
+                continue
+            state = deadline.status(today)
+            if status is not None and state is not status:
+                continue
+            found.append(
+                DeadlineRow(contract, buyer, provider, deadline, state, deadline.met_on(today))
+            )
+        return sorted(found, key=lambda r: (r.deadline.due_on, str(r.contract_id), r.deadline.key))
+
+    def _framework(
+        self,
+        cursor: Sql,
+        today: dt.date,
+        organisation: str | None,
+        party: Party | None,
+        contract_id: uuid.UUID | None,
+    ) -> list[tuple[uuid.UUID, str, str, Deadline]]:
+        if party is Party.BUYER:
+            return []  # the provider gives the framework notice
+        where: list[str] = ["1 = 1"]
+        params: dict[str, object] = {}
+        if organisation is not None:
+            where.append("provider_registration = %(org)s")
+            params["org"] = organisation
+        if contract_id is not None:
+            where.append("contract_id = %(id)s")
+            params["id"] = contract_id
+        cursor.execute(
+            "SELECT * FROM deadline_framework WHERE " + " AND ".join(where),  # noqa: S608
+            params,
+        )
+        found: list[tuple[uuid.UUID, str, str, Deadline]] = []
+        for row in cursor.all():
+            schedule = FrameworkSchedule(
+                first_year=int(row["first_year"]),
+                last_year=None if row["last_year"] is None else int(row["last_year"]),
+                bound_on=as_optional_date(row["bound_on"]),
+                notices=tuple(
+                    (int(year), dt.date.fromisoformat(day))
+                    for year, day in json.loads(row["notices"])
+                ),
+            )
+            found.extend(
+                (as_uuid(row["contract_id"]), row["buyer_cvr"], row["provider_registration"], d)
+                for d in schedule.deadlines(schedule.years(today.year))
+            )
+        return found
+
+
+def _filters(  # noqa: PLR0917 - the query's filters, passed through
+    organisation: str | None,
+    party: Party | None,
+    due_from: dt.date | None,
+    due_to: dt.date | None,
+    contract_id: uuid.UUID | None,
+    kind: DeadlineKind | None,
+) -> tuple[list[str], dict[str, object]]:
+    where: list[str] = ["1 = 1"]
+    params: dict[str, object] = {}
+    if organisation is not None:
+        where.append(
+            "((party = 'buyer' AND buyer_cvr = %(org)s) "
+            "OR (party = 'provider' AND provider_registration = %(org)s))"
+        )
+        params["org"] = organisation
+    if party is not None:
+        where.append("party = %(party)s")
+        params["party"] = party.value
+    if due_from is not None:
+        where.append("due_on >= %(due_from)s")
+        params["due_from"] = due_from
+    if due_to is not None:
+        where.append("due_on <= %(due_to)s")
+        params["due_to"] = due_to
+    if contract_id is not None:
+        where.append("contract_id = %(id)s")
+        params["id"] = contract_id
+    if kind is not None:
+        where.append("kind = %(kind)s")
+        params["kind"] = kind.value
+    return where, params
+
+
+def _row(row: Row) -> tuple[uuid.UUID, str, str, Deadline]:
+    deadline = Deadline(
+        key=row["key"],
+        kind=DeadlineKind(row["kind"]),
+        party=Party(row["party"]),
+        trigger_on=as_date(row["trigger_on"]),
+        due_on=as_date(row["due_on"]),
+        done_on=as_optional_date(row["done_on"]),
+        clause=row["clause"],
+        line_id=row["line_id"],
+        milestone=bool(row["milestone"]),
+    )
+    return as_uuid(row["contract_id"]), row["buyer_cvr"], row["provider_registration"], deadline
+
+
+class PostgresDeadlineView(PostgresView, DeadlineQueries):
+    """The deadlines in PostgreSQL."""
+
+
+class SQLiteDeadlineView(SQLiteView, DeadlineQueries):
+    """The deadlines in SQLite."""
+
+
+class DeadlineProjection(LedgerProjection[DeadlineQueries]):
+    """Keeps the deadlines; prices play no part, so sheet events are skipped."""
+
+    name = "deadlines"
+    uses_sheets: ClassVar[bool] = False
+
+    def write(
+        self,
+        cursor: Sql,
+        contracts: Sequence[Folded],
+        invoices: Sequence[Invoice.Issued],  # noqa: ARG002 - not part of this view
+        tracking: Tracking,  # noqa: ARG002 - the view records it
+    ) -> None:
+        """Replace the deadlines of each changed contract."""
+        ids: list[dict[str, object]] = []
+        rows: list[dict[str, object]] = []
+        schedules: list[dict[str, object]] = []
+        for folded in contracts:
+            contract = folded.contract
+            ids.append({"id": contract.id})
+            parties = {
+                "id": contract.id,
+                "buyer": contract.buyer.cvr,
+                "provider": contract.provider.registration,
+            }
+            rows.extend(
+                {
+                    **parties,
+                    "key": d.key,
+                    "kind": d.kind.value,
+                    "party": d.party.value,
+                    "line": d.line_id,
+                    "trigger": d.trigger_on,
+                    "due": d.due_on,
+                    "done": d.done_on,
+                    "milestone": d.milestone,
+                    "clause": d.clause,
+                }
+                for d in contract_deadlines(contract)
+            )
+            schedule = FrameworkSchedule.from_contract(contract)
+            if schedule is not None:
+                schedules.append(
+                    {
+                        **parties,
+                        "first": schedule.first_year,
+                        "bound": schedule.bound_on,
+                        "last": schedule.last_year,
+                        "notices": json.dumps([[y, d.isoformat()] for y, d in schedule.notices]),
+                    }
+                )
+        cursor.executemany("DELETE FROM deadline WHERE contract_id = %(id)s", ids)
+        cursor.executemany("DELETE FROM deadline_framework WHERE contract_id = %(id)s", ids)
+        cursor.executemany(
+            "INSERT INTO deadline (contract_id, key, kind, party, buyer_cvr, "
+            "provider_registration, line_id, trigger_on, due_on, done_on, milestone, clause) "
+            "VALUES (%(id)s, %(key)s, %(kind)s, %(party)s, %(buyer)s, %(provider)s, %(line)s, "
+            "%(trigger)s, %(due)s, %(done)s, %(milestone)s, %(clause)s)",
+            rows,
+        )
+        cursor.executemany(
+            "INSERT INTO deadline_framework (contract_id, buyer_cvr, provider_registration, "
+            "first_year, last_year, bound_on, notices) VALUES (%(id)s, %(buyer)s, %(provider)s, "
+            "%(first)s, %(last)s, %(bound)s, %(notices)s)",
+            schedules,
+        )
+
+    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:  # noqa: ARG002
+        """Not needed: this view does not depend on sheets."""
+        return []

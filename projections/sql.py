@@ -1,0 +1,215 @@
+"""Views as SQL tables beside a tracking table, on PostgreSQL or SQLite.
+
+A view is one of the event library's tracking recorders: :meth:`SqlView.writing`
+opens one transaction in which the projection writes its rows and the view
+records the position of the last event those rows include, so an event is
+applied exactly once even when the process dies mid-batch (architecture
+section 5).
+
+The view code is written once. Statements use psycopg's ``%(name)s``
+placeholders; on SQLite they are rewritten to ``:name`` and values are
+adapted to text. Read values go through :func:`as_date`, :func:`as_decimal`
+and :func:`as_uuid`, which accept either dialect's representation.
+
+Each view's tracking table is ``<view>_tracking`` on both databases (the
+library names it so on PostgreSQL; on SQLite this module does), so several
+views can share one database file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg import sql as pgsql
+
+APPLICATION_NAME = "Ledger"  # the application the views follow (pinned name)
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+Params = Mapping[str, Any]
+Row = dict[str, Any]
+
+
+class Sql:
+    """A cursor that speaks one placeholder style on both databases."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:  # noqa: ANN401 - either library cursor
+        """Wrap a library cursor of ``dialect`` ("postgres" or "sqlite")."""
+        self._cursor = cursor
+        self.dialect = dialect
+
+    def execute(self, statement: str, params: Params | None = None) -> None:
+        """Run one statement with named parameters."""
+        self._cursor.execute(self._statement(statement), self._params(params or {}))
+
+    def executemany(self, statement: str, rows: Sequence[Params]) -> None:
+        """Run one statement for each parameter mapping."""
+        if rows:
+            self._cursor.executemany(self._statement(statement), [self._params(r) for r in rows])
+
+    def all(self) -> list[Row]:
+        """Every row of the last query, as dicts."""
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def one(self) -> Row | None:
+        """The first row of the last query, or None."""
+        row = self._cursor.fetchone()
+        return None if row is None else dict(row)
+
+    def _statement(self, statement: str) -> str:
+        if self.dialect == "sqlite":
+            return _NAMED.sub(r":\1", statement)
+        return statement
+
+    def _params(self, params: Params) -> Params:
+        if self.dialect == "sqlite":
+            return {key: _to_sqlite(value) for key, value in params.items()}
+        return params
+
+
+def _to_sqlite(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.date | Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+def as_date(value: object) -> dt.date:
+    """A date read from either database."""
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def as_optional_date(value: object) -> dt.date | None:
+    """A nullable date read from either database."""
+    return None if value is None else as_date(value)
+
+
+def as_decimal(value: object) -> Decimal:
+    """A decimal read from either database (SQLite stores it as exact text)."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def as_uuid(value: object) -> uuid.UUID:
+    """A UUID read from either database."""
+    if isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(str(value))
+
+
+class SqlView(TrackingRecorder):
+    """What every view offers, whichever database holds it."""
+
+    view_name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]  # the view's own tables, emptied by a rebuild
+
+    datastore: Any
+
+    def writing(self, tracking: Tracking | None) -> AbstractContextManager[Sql]:
+        """One transaction: rows written inside it and ``tracking`` commit together."""
+        raise NotImplementedError
+
+    def reading(self) -> AbstractContextManager[Sql]:
+        """A read-only transaction."""
+        raise NotImplementedError
+
+    def position(self) -> int:
+        """The notification id of the last event the view includes (0: none)."""
+        return self.max_tracking_id(APPLICATION_NAME) or 0
+
+    def reset(self) -> None:
+        """Empty the view and forget its position, so that it can be rebuilt."""
+        with self.writing(None) as cursor:
+            for table in self.tables:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            cursor.execute(
+                f"DELETE FROM {self.view_name}_tracking WHERE application_name = %(app)s",  # noqa: S608
+                {"app": APPLICATION_NAME},
+            )
+
+
+class PostgresView(PostgresTrackingRecorder, SqlView):
+    """A view in PostgreSQL: tables in the datastore's schema."""
+
+    datastore: PostgresDatastore
+
+    @contextmanager
+    def writing(self, tracking: Tracking | None) -> Iterator[Sql]:
+        """One transaction for rows and position."""
+        with self.datastore.transaction(commit=True) as cursor:
+            self._search_path(cursor)
+            yield Sql(cursor, "postgres")
+            if tracking is not None:
+                self._insert_tracking(cursor, tracking)
+
+    @contextmanager
+    def reading(self) -> Iterator[Sql]:
+        """A transaction that is rolled back."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self._search_path(cursor)
+            yield Sql(cursor, "postgres")
+
+    def _search_path(self, cursor: Any) -> None:  # noqa: ANN401 - a psycopg cursor
+        cursor.execute(
+            pgsql.SQL("SET LOCAL search_path TO {}").format(
+                pgsql.Identifier(self.datastore.schema or "public")
+            )
+        )
+
+
+class SQLiteView(SQLiteTrackingRecorder, SqlView):
+    """A view in SQLite, with its own tracking table ``<view>_tracking``."""
+
+    datastore: SQLiteDatastore
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:  # noqa: ANN401 - passed on
+        """Point the library's tracking statements at this view's table."""
+        super().__init__(datastore, **kwargs)
+        table = f"{self.view_name}_tracking"
+        self.insert_tracking_statement = (
+            f"INSERT INTO {table} "  # noqa: S608 - the table name is a class constant
+            "VALUES (:application_name, :notification_id) "
+            "ON CONFLICT (application_name) DO UPDATE "
+            "SET notification_id = :notification_id "
+            f"WHERE {table}.notification_id < :notification_id "
+            "RETURNING notification_id"
+        )
+        self.select_max_tracking_id_statement = (
+            f"SELECT MAX(notification_id) FROM {table} WHERE application_name=?"  # noqa: S608
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        """Create this view's tracking table (the view tables come from migrations)."""
+        return [
+            (
+                f"CREATE TABLE IF NOT EXISTS {self.view_name}_tracking ("
+                "application_name TEXT, notification_id INTEGER, "
+                "PRIMARY KEY (application_name)) WITHOUT ROWID"
+            )
+        ]
+
+    @contextmanager
+    def writing(self, tracking: Tracking | None) -> Iterator[Sql]:
+        """One transaction for rows and position."""
+        with self.datastore.transaction(commit=True) as cursor:
+            yield Sql(cursor, "sqlite")
+            if tracking is not None:
+                self._insert_tracking(cursor, tracking)
+
+    @contextmanager
+    def reading(self) -> Iterator[Sql]:
+        """A transaction that is rolled back."""
+        with self.datastore.transaction(commit=False) as cursor:
+            yield Sql(cursor, "sqlite")
