@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,27 +205,28 @@ def run_workers(
     env = view_env(settings)
     env["CREATE_TABLE"] = "n"
     source = Ledger(event_store_env(settings) | {"CREATE_TABLE": "n"})
-    runners: list[ProjectionRunner[Ledger, Any]] = []
     try:
-        for name in names:
-            spec = VIEWS[name]
-            runners.append(
-                ProjectionRunner(
-                    application_class=Ledger,
-                    projection_class=bind(spec.projection, source),
-                    view_class=spec.postgres,
-                    env=env,
+        with ExitStack() as stack:
+            runners = [
+                stack.enter_context(
+                    ProjectionRunner(
+                        application_class=Ledger,
+                        projection_class=bind(VIEWS[name].projection, source),
+                        view_class=VIEWS[name].postgres,
+                        env=env,
+                    )
                 )
-            )
-        while not stop.is_set():
-            for runner in runners:
-                runner.run_forever(timeout=linger / max(len(runners), 1))
+                for name in names
+            ]
+            while not stop.is_set():
+                for runner in runners:
+                    runner.run_forever(timeout=linger / max(len(runners), 1))
+                    projection = runner.projection
+                    assert isinstance(projection, LedgerProjection)  # noqa: S101
+                    projection.flush_if_idle(linger)
+            for runner in runners:  # write what arrived before the stop
                 projection = runner.projection
                 assert isinstance(projection, LedgerProjection)  # noqa: S101
-                projection.flush_if_idle(linger)
+                projection.flush()
     finally:
-        for runner in runners:
-            runner.stop()
-        for runner in runners:
-            runner.__exit__(None, None, None)
         source.close()

@@ -63,7 +63,27 @@ class Folded:
 
     contract: Contract
     recorded_on: dict[int, dt.date] = field(default_factory=dict)
-    last_event: str = ""  # e.g. "PlaceReoccupied v9"
+    # The position and name of the last event that can change what is billed
+    # (a contract event outside NO_PRICE_EFFECT, or a sheet of its offer);
+    # 0 when not known in this process (the view keeps the larger value).
+    priced_at: int = 0
+    priced_by: str = ""  # e.g. "PlaceReoccupied v9"
+
+
+NO_PRICE_EFFECT = frozenset(
+    {
+        # Events that never change a price or the billable days (pkt. 4, 10, 14,
+        # 16 requests, follow-ups): G15 keeps paying through absence and non-delivery.
+        "FollowUpHeld",
+        "AbsenceStarted",
+        "AbsenceNotified",
+        "AbsenceEnded",
+        "NonDeliveryReported",
+        "ForceMajeureDeclared",
+        "FrameworkChangeNotified",
+        "RenegotiationRequested",
+    }
+)
 
 
 class ContractFolder:
@@ -88,7 +108,6 @@ class ContractFolder:
             folded.recorded_on[version] = _local_day(event)
         else:
             folded = self.load(contract_id, version)
-        folded.last_event = f"{type(event).__name__} v{version}"
         self._remember(contract_id, folded)
         return folded
 
@@ -104,15 +123,13 @@ class ContractFolder:
         """Fold the contract's stored events up to ``version``."""
         contract: Contract | None = None
         recorded: dict[int, dt.date] = {}
-        last = ""
         for stored in self.source.events.get(contract_id, lte=version):
             contract = stored.mutate(contract)
             recorded[stored.originator_version] = _local_day(stored)
-            last = f"{type(stored).__name__} v{stored.originator_version}"
         if contract is None:
             msg = f"contract {contract_id} has no events up to version {version}"
             raise LookupError(msg)
-        return Folded(contract, recorded, last)
+        return Folded(contract, recorded)
 
     def cached(self) -> Iterable[Folded]:
         """The contracts in memory."""
@@ -195,13 +212,20 @@ class LedgerProjection(Projection[TView], Generic[TView]):
         with self._lock:
             if not self._started:
                 self._start(tracking)
+            position = tracking.notification_id
             if isinstance(domain_event, Contract.Event):
                 folded = self.contracts.apply(domain_event)
+                name = type(domain_event).__name__
+                if name not in NO_PRICE_EFFECT:
+                    folded.priced_at = position
+                    folded.priced_by = f"{name} v{domain_event.originator_version}"
                 self._dirty[folded.contract.id] = folded
             elif isinstance(domain_event, TariffSheet.Event):
                 sheet = self.sheets.apply(domain_event)
                 if self.uses_sheets:
+                    cause = f"TariffSheet.{type(domain_event).__name__} {sheet.offer} {sheet.year}"
                     for folded in self._contracts_of_offer(sheet.offer):
+                        folded.priced_at, folded.priced_by = position, cause
                         self._dirty[folded.contract.id] = folded
             elif isinstance(domain_event, Invoice.Issued):
                 self._invoices.append(domain_event)

@@ -322,7 +322,7 @@ class BillingProjection(LedgerProjection[BillingQueries]):
         cursor: Sql,
         contracts: Sequence[Folded],
         invoices: Sequence[Invoice.Issued],
-        tracking: Tracking,
+        tracking: Tracking,  # noqa: ARG002 - the view records it
     ) -> None:
         """Replace the feed of each contract whose rows changed; record invoices."""
         heads: list[dict[str, Any]] = []
@@ -340,6 +340,9 @@ class BillingProjection(LedgerProjection[BillingQueries]):
                 rows, error = [], str(exc)
             digest = stored if error is not None and stored is not None else feed_digest(rows)
             changed = digest != stored
+            if changed and not folded.priced_by:
+                # Read back after a restart: the change is this batch's.
+                folded.priced_by = "an event after a restart"
             heads.append(
                 {
                     "id": contract.id,
@@ -353,9 +356,8 @@ class BillingProjection(LedgerProjection[BillingQueries]):
                     "lines": json.dumps(
                         {i: line.spec.paragraph for i, line in contract.lines.items()}
                     ),
-                    "changed_at": tracking.notification_id,
-                    "changed_by": folded.last_event,
-                    "changed": changed,
+                    "changed_at": folded.priced_at,
+                    "changed_by": folded.priced_by,
                     "error": error,
                 }
             )
@@ -378,19 +380,12 @@ class BillingProjection(LedgerProjection[BillingQueries]):
             "%(hash)s, %(lines)s, %(changed_at)s, %(changed_by)s, %(error)s) "
             "ON CONFLICT (contract_id) DO UPDATE SET version = excluded.version, "
             "feed_hash = excluded.feed_hash, lines = excluded.lines, "
-            "price_error = excluded.price_error",
-            [h for h in heads if not h["changed"]],
-        )
-        cursor.executemany(
-            "INSERT INTO billing_contract (contract_id, version, offer, buyer_ean, buyer_cvr, "
-            "buyer_name, citizen_id, feed_hash, lines, changed_at, changed_by, price_error) "
-            "VALUES (%(id)s, %(version)s, %(offer)s, %(ean)s, %(cvr)s, %(name)s, %(citizen)s, "
-            "%(hash)s, %(lines)s, %(changed_at)s, %(changed_by)s, %(error)s) "
-            "ON CONFLICT (contract_id) DO UPDATE SET version = excluded.version, "
-            "feed_hash = excluded.feed_hash, lines = excluded.lines, "
-            "changed_at = excluded.changed_at, changed_by = excluded.changed_by, "
-            "price_error = excluded.price_error",
-            [h for h in heads if h["changed"]],
+            "price_error = excluded.price_error, "
+            "changed_at = CASE WHEN excluded.changed_at > billing_contract.changed_at "
+            "THEN excluded.changed_at ELSE billing_contract.changed_at END, "
+            "changed_by = CASE WHEN excluded.changed_at > billing_contract.changed_at "
+            "THEN excluded.changed_by ELSE billing_contract.changed_by END",
+            heads,
         )
         for invoice in invoices:
             self._record_invoice(cursor, invoice)
