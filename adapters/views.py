@@ -59,6 +59,10 @@ def view_env(settings: Settings, views_path: Path | None = None) -> dict[str, st
     if settings.storage is Storage.MEMORY:
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         env["SQLITE_DBNAME"] = str(views_path)
+    # A view writes from one thread and is read now and then: a small pool keeps
+    # four views (and a worker's subscriptions) well inside max_connections.
+    env["POSTGRES_POOL_SIZE"] = "1"
+    env["POSTGRES_MAX_OVERFLOW"] = "4"
     return env
 
 

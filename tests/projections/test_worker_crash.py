@@ -88,12 +88,17 @@ def backlog(world: World, contracts: int) -> None:
         )
 
 
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    """Poll ``condition`` until it is true or fail after ``timeout`` seconds."""
+def wait_until(
+    condition: object, timeout: float, what: str, process: subprocess.Popen[bytes]
+) -> None:
+    """Poll ``condition`` until it is true; fail after ``timeout`` s or if ``process`` dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if callable(condition) and condition():
             return
+        if process.poll() is not None:
+            _, errors = process.communicate()
+            pytest.fail(f"the worker exited while waiting for {what}: {errors.decode()[-3000:]}")
         time.sleep(0.02)
     pytest.fail(f"timed out waiting for {what}")
 
@@ -107,7 +112,10 @@ def test_a_killed_worker_restarts_and_its_views_equal_a_rebuild(world: World) ->
     first = worker(world.settings)
     try:
         wait_until(
-            lambda: any(0 < v.position() < head for v in views.values()), 60, "a first batch"
+            lambda: any(0 < v.position() < head for v in views.values()),
+            60,
+            "a first batch",
+            first,
         )
     finally:
         first.send_signal(signal.SIGKILL)
@@ -117,7 +125,9 @@ def test_a_killed_worker_restarts_and_its_views_equal_a_rebuild(world: World) ->
 
     second = worker(world.settings)
     try:
-        wait_until(lambda: all(v.position() == head for v in views.values()), 120, "the restart")
+        wait_until(
+            lambda: all(v.position() == head for v in views.values()), 120, "the restart", second
+        )
         live = {name: dump(view) for name, view in views.items()}
     finally:
         second.send_signal(signal.SIGTERM)
