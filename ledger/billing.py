@@ -17,7 +17,9 @@ Rules:
   on *used* days, each recorded døgn is one billable day at that day's
   price; on *granted* days, the line's grant of ``quantity`` døgn per year is
   billed evenly over the year: each calendar day bills ``quantity / days in
-  the year`` døgn (4 decimals), so a whole year bills exactly the grant.
+  the year`` døgn, a segment the running total to its end less the running
+  total before its start (each to 4 decimals), so a whole year bills exactly
+  the grant.
 """
 
 from __future__ import annotations
@@ -112,10 +114,7 @@ def month_segments(rows: Iterable[FeedRow], month: dt.date) -> list[PriceSegment
             continue
         days = Decimal((end - start).days + 1)
         if row.granted_per_year is not None:
-            in_year = 366 if calendar.isleap(start.year) else 365
-            days = (row.granted_per_year * days / in_year).quantize(
-                DAYS_PRECISION, rounding=ROUND_HALF_UP
-            )
+            days = _granted_days(row.granted_per_year, start, end)
         segments.append(
             PriceSegment(
                 start=start,
@@ -134,6 +133,21 @@ def month_segments(rows: Iterable[FeedRow], month: dt.date) -> list[PriceSegment
 def segments_amount(segments: Iterable[PriceSegment]) -> Decimal:
     """The amount of an invoice line: its segments summed, rounded half-up to øre."""
     return round_oere(sum((s.daily * s.days for s in segments), ZERO))
+
+
+def _granted_days(per_year: Decimal, start: dt.date, end: dt.date) -> Decimal:
+    """The granted døgn billed for ``start``..``end`` (within one year).
+
+    The grant accrued from 1 January through ``end`` less the grant accrued
+    before ``start``, each rounded to 4 decimals: the rounding never drifts,
+    so the months (and segments) of a whole year add up to the grant exactly.
+    """
+    in_year = 366 if calendar.isleap(start.year) else 365
+
+    def accrued(elapsed: int) -> Decimal:
+        return (per_year * elapsed / in_year).quantize(DAYS_PRECISION, rounding=ROUND_HALF_UP)
+
+    return accrued(end.timetuple().tm_yday) - accrued(start.timetuple().tm_yday - 1)
 
 
 def _period_rows(timeline: LineTimeline, granted: Decimal | None) -> list[FeedRow]:

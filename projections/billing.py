@@ -105,11 +105,12 @@ class BillingQueries(SqlView):
     # --- invoices and adjustments ---------------------------------------------------
 
     def buyers(self) -> list[Municipality]:
-        """Every buyer with something in the feed."""
+        """Every buyer with something in the feed, or invoiced before (a credit may be due)."""
         with self.reading() as cursor:
             cursor.execute(
                 "SELECT DISTINCT buyer_ean, buyer_cvr, buyer_name FROM billing_contract c "
                 "WHERE EXISTS (SELECT 1 FROM billing_feed f WHERE f.contract_id = c.contract_id) "
+                "OR EXISTS (SELECT 1 FROM billing_invoice i WHERE i.buyer_ean = c.buyer_ean) "
                 "ORDER BY buyer_ean"
             )
             return [
