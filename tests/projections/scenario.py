@@ -2,7 +2,7 @@
 
 Everything goes through the application's use cases and the billing view,
 the way billing runs in production: move the clock to the business day, run
-the command, catch the views up, cut the month's invoice.
+the command, catch the billing view up, cut the month's invoice.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ class Billing:
     ) -> Invoice | None:
         """Cut every buyer's invoice for ``month`` on ``on``; ``buyer``'s, or None if none."""
         self.on(on)
-        self.world.views.catch_up()
+        self.world.views.catch_up(["billing"])
         issued = self.world.ledger.issue_invoices(month, self.world.views.billing, actor=OPERATOR)
         return next((i for i in issued if i.buyer.ean == buyer.ean), None)
 
@@ -168,7 +168,7 @@ class Billing:
 
     def pending(self, month: dt.date, buyer: Municipality = BUYER) -> list[AdjustmentLine]:
         """The corrections the buyer's invoice for ``month`` would carry, as now known."""
-        self.world.views.catch_up()
+        self.world.views.catch_up(["billing"])
         return self.world.views.billing.adjustments(buyer.ean, month)
 
     def head(self) -> int:
