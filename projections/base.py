@@ -273,7 +273,7 @@ class LedgerProjection(Projection[TView], Generic[TView]):
 
     def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
         """The contracts of ``offer`` in the view, with the version the view holds."""
-        raise NotImplementedError
+        return self.view.contract_versions(offer)
 
     # --- internals ----------------------------------------------------------------
 

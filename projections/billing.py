@@ -58,6 +58,7 @@ class BillingQueries(SqlView):
         "billing_billed",
         "billing_invoice",
     )
+    versions_table: ClassVar[str | None] = "billing_contract"
 
     # --- the feed -------------------------------------------------------------------
 
@@ -162,15 +163,6 @@ class BillingQueries(SqlView):
             )
             billed = cursor.all()
         return _adjustments(contracts, feed, billed, earlier[0], month)
-
-    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
-        """The contracts of ``offer`` and the version the view holds."""
-        with self.reading() as cursor:
-            cursor.execute(
-                "SELECT contract_id, version FROM billing_contract WHERE offer = %(offer)s",
-                {"offer": offer},
-            )
-            return [(as_uuid(r["contract_id"]), int(r["version"])) for r in cursor.all()]
 
     def feed_hash(self, contract_id: uuid.UUID) -> str | None:
         """The digest of the contract's stored feed, or None if the view has not seen it."""
@@ -450,7 +442,3 @@ class BillingProjection(LedgerProjection[BillingQueries]):
         )
         row = cursor.one()
         return [] if row is None else list(json.loads(row["causes"]))
-
-    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
-        """Contracts of the offer, as the view holds them."""
-        return self.view.contract_versions(offer)

@@ -159,6 +159,7 @@ class ContractSummaryQueries(SqlView):
 
     view_name: ClassVar[str] = "contract_summary"
     tables: ClassVar[tuple[str, ...]] = ("contract_summary_paragraph", "contract_summary")
+    versions_table: ClassVar[str | None] = "contract_summary"
 
     def get(self, contract_id: uuid.UUID, today: dt.date) -> ContractSummary | None:
         """One contract as of ``today``, or None if the view has not seen it."""
@@ -217,15 +218,6 @@ class ContractSummaryQueries(SqlView):
             cursor.execute(statement, params)
             rows = cursor.all()
         return [_summary(row, today) for row in rows]
-
-    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
-        """The contracts of ``offer`` and the version the view holds."""
-        with self.reading() as cursor:
-            cursor.execute(
-                "SELECT contract_id, version FROM contract_summary WHERE offer = %(offer)s",
-                {"offer": offer},
-            )
-            return [(as_uuid(r["contract_id"]), int(r["version"])) for r in cursor.all()]
 
 
 def _status_condition(status: str) -> str:
@@ -358,7 +350,3 @@ class ContractSummaryProjection(LedgerProjection[ContractSummaryQueries]):
             "VALUES (%(id)s, %(paragraph)s)",
             tags,
         )
-
-    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
-        """Contracts of the offer, as the view holds them."""
-        return self.view.contract_versions(offer)

@@ -267,7 +267,3 @@ class DeadlineProjection(LedgerProjection[DeadlineQueries]):
             "%(first)s, %(last)s, %(bound)s, %(notices)s)",
             schedules,
         )
-
-    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:  # noqa: ARG002
-        """Not needed: this view does not depend on sheets."""
-        return []

@@ -65,6 +65,7 @@ class PriceTimelineQueries(SqlView):
 
     view_name: ClassVar[str] = "price_timeline"
     tables: ClassVar[tuple[str, ...]] = ("price_timeline", "price_timeline_contract")
+    versions_table: ClassVar[str | None] = "price_timeline_contract"
 
     def periods(self, contract_id: uuid.UUID, line_id: str | None = None) -> list[TimelinePeriod]:
         """The contract's periods (optionally of one line) in line and date order."""
@@ -86,15 +87,6 @@ class PriceTimelineQueries(SqlView):
             )
             row = cursor.one()
         return None if row is None else row["price_error"]
-
-    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
-        """The contracts of ``offer`` and the version the view holds."""
-        with self.reading() as cursor:
-            cursor.execute(
-                "SELECT contract_id, version FROM price_timeline_contract WHERE offer = %(offer)s",
-                {"offer": offer},
-            )
-            return [(as_uuid(r["contract_id"]), int(r["version"])) for r in cursor.all()]
 
 
 def _period(row: Row) -> TimelinePeriod:
@@ -193,7 +185,3 @@ class PriceTimelineProjection(LedgerProjection[PriceTimelineQueries]):
             "%(cause)s, %(cause_version)s, %(sheet_year)s, %(recorded_on)s, %(retroactive)s)",
             periods,
         )
-
-    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
-        """Contracts of the offer, as the view holds them."""
-        return self.view.contract_versions(offer)

@@ -114,6 +114,9 @@ class SqlView(TrackingRecorder):
 
     view_name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]  # the view's own tables, emptied by a rebuild
+    # The table holding each contract's (contract_id, version, offer), for views
+    # priced from tariff sheets; None for views that do not depend on sheets.
+    versions_table: ClassVar[str | None] = None
 
     datastore: Any
 
@@ -124,6 +127,18 @@ class SqlView(TrackingRecorder):
     def reading(self) -> AbstractContextManager[Sql]:
         """A read-only transaction."""
         raise NotImplementedError
+
+    def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
+        """The contracts of ``offer`` in the view, with the version the view holds."""
+        if self.versions_table is None:
+            return []
+        with self.reading() as cursor:
+            cursor.execute(
+                f"SELECT contract_id, version FROM {self.versions_table} "  # noqa: S608 - constant
+                "WHERE offer = %(offer)s",
+                {"offer": offer},
+            )
+            return [(as_uuid(r["contract_id"]), int(r["version"])) for r in cursor.all()]
 
     def position(self) -> int:
         """The notification id of the last event the view includes (0: none)."""

@@ -6,7 +6,9 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from ledger.contract import Contract
+import pytest
+
+from ledger import errors
 from ledger.deadlines import DeadlineKind, DeadlineStatus
 from ledger.values import AbsenceKind, Party, RequestNature
 from projections.contract_summary import paragraph_tags
@@ -231,4 +233,26 @@ def test_the_framework_deadline_recurs_every_year_the_contract_runs(world: World
         (D(2026, 12, 1), DeadlineStatus.OVERDUE),
         (D(2027, 12, 1), DeadlineStatus.OPEN),
     ]
-    assert isinstance(world.ledger.get_contract(contract_id), Contract)
+
+
+def test_invoice_rules_refuse_and_record_nothing(world: World) -> None:
+    publish_sheet(world.ledger, 2025)
+    signed(world)
+    ledger, billing = world.ledger, world.views.billing
+    world.views.catch_up()
+    world.clock.set(world.clock.at_local(D(2025, 2, 3)).now())
+    head = world.views.head()
+    with pytest.raises(errors.NotPermitted):
+        ledger.issue_invoices(D(2025, 2, 1), billing, actor=BUYER_ADMIN)
+    with pytest.raises(errors.InvoiceTooEarly):
+        ledger.issue_invoices(D(2025, 4, 1), billing, actor=OPERATOR)
+    with pytest.raises(errors.BuyerNotFound):
+        ledger.issue_invoices(D(2025, 2, 1), billing, actor=OPERATOR, buyer_ean="5798000000025")
+    assert world.views.head() == head
+
+    ledger.issue_invoices(D(2025, 3, 1), billing, actor=OPERATOR)  # one month ahead is allowed
+    world.views.catch_up()
+    head = world.views.head()
+    with pytest.raises(errors.InvoicesOutOfOrder):
+        ledger.issue_invoices(D(2025, 2, 1), billing, actor=OPERATOR)
+    assert world.views.head() == head
