@@ -47,6 +47,14 @@ class Settings(BaseSettings):
             "default generates one in data_dir on first use"
         ),
     )
+    view_batch_size: int = Field(
+        250_000,
+        ge=1,
+        description=(
+            "Most events a view writes in one transaction; a batch also ends at 50,000 "
+            "changed contracts, when no event has come for 50 ms, or at the end of a catch-up"
+        ),
+    )
     create_tables: bool = Field(
         default=True, description="Let the event library create its tables (off in web workers)"
     )

@@ -188,7 +188,9 @@ class Views:
     def _projection(self, name: str) -> LedgerProjection[Any]:
         projection = self._projections.get(name)
         if projection is None:
-            projection_class = bind(VIEWS[name].projection, self.ledger)
+            projection_class = bind(
+                VIEWS[name].projection, self.ledger, batch_size=self.settings.view_batch_size
+            )
             projection = projection_class(self.views[name])
             self._projections[name] = projection
         return projection
@@ -215,7 +217,9 @@ def run_workers(
                 stack.enter_context(
                     ProjectionRunner(
                         application_class=Ledger,
-                        projection_class=bind(VIEWS[name].projection, source),
+                        projection_class=bind(
+                            VIEWS[name].projection, source, batch_size=settings.view_batch_size
+                        ),
                         view_class=VIEWS[name].postgres,
                         env=env,
                     )

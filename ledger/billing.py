@@ -59,26 +59,34 @@ class FeedRow:
 
 
 class BillingSource(Protocol):
-    """What issuing invoices reads: the billing feed and what was billed, as of a position."""
+    """What issuing invoices reads: the billing feed and what was billed, as of a position.
+
+    Each query answers for every buyer at once (or for the one named), so a
+    month's invoices for all buyers take a handful of queries.
+    """
 
     def position(self) -> int:
         """The notification id of the last event the source includes."""
         ...
 
     def buyers(self) -> list[Municipality]:
-        """Every buyer with a binding contract."""
+        """Every buyer with a binding contract, or invoiced before."""
         ...
 
-    def invoiced_months(self, buyer_ean: str) -> list[dt.date]:
-        """The months already invoiced to the buyer."""
+    def invoiced(self, buyer_ean: str | None = None) -> dict[str, list[dt.date]]:
+        """The months already invoiced, per buyer EAN, in order."""
         ...
 
-    def month_lines(self, buyer_ean: str, month: dt.date) -> list[InvoiceLine]:
-        """The buyer's invoice lines of ``month`` as currently known."""
+    def invoice_lines(
+        self, month: dt.date, buyer_ean: str | None = None
+    ) -> dict[str, list[InvoiceLine]]:
+        """The invoice lines of ``month`` as currently known, per buyer EAN."""
         ...
 
-    def adjustments(self, buyer_ean: str, month: dt.date) -> list[AdjustmentLine]:
-        """Corrections of the buyer's months before ``month`` that were invoiced differently."""
+    def pending_adjustments(
+        self, month: dt.date, buyer_ean: str | None = None
+    ) -> dict[str, list[AdjustmentLine]]:
+        """Corrections of months before ``month`` that were invoiced differently, per buyer EAN."""
         ...
 
 

@@ -10,9 +10,15 @@ the same events in the same order and therefore writes the same rows.
 Rows are written in batches: a batch's rows and the position of its last
 event commit in one transaction (:meth:`~projections.sql.SqlView.writing`).
 A contract changed several times in a batch is written once, from its final
-state. A process that dies mid-batch loses the uncommitted batch only, and
-starts again after the last committed position; a contract it has not cached
-is read back from the event store at the version the event names.
+state, so the larger the batch the fewer rows are written per event: a batch
+ends when it holds ``batch_size`` events or ``max_contracts`` changed
+contracts, or when no event has come for a moment (a live worker), or when
+the log is read to its end (:func:`catch_up`). The rows are worked out
+before the transaction opens (:meth:`LedgerProjection.changes`), and written
+set-wise (:class:`~projections.sql.Writes`). A process that dies mid-batch
+loses the uncommitted batch only, and starts again after the last committed
+position; a contract it has not cached is read back from the event store at
+the version the event names.
 
 The same class runs under the library's ``ProjectionRunner`` (PostgreSQL
 workers; the runner thread calls :meth:`process_event`, the worker's main loop
@@ -39,7 +45,7 @@ from ledger.clock import COPENHAGEN
 from ledger.contract import Contract
 from ledger.invoice import Invoice
 from ledger.tariff_sheet import TariffSheet
-from projections.sql import APPLICATION_NAME, Sql, SqlView
+from projections.sql import APPLICATION_NAME, SqlView, Writes
 
 SHEET_TOPICS = (
     "ledger.tariff_sheet:TariffSheet.Published",
@@ -186,7 +192,11 @@ class LedgerProjection(Projection[TView], Generic[TView]):
     name = "ledger_projection"
     source: ClassVar[Source | None] = None  # bound by :func:`bind`
     uses_sheets: ClassVar[bool] = True
-    batch_size: ClassVar[int] = 1000
+    # A batch ends after this many events or changed contracts (ADR 0012).
+    batch_size: ClassVar[int] = 250_000
+    max_contracts: ClassVar[int] = 50_000  # the contract cache's capacity
+    # A batch that rewrote this many contracts refreshes the planner's statistics.
+    analyze_after: ClassVar[int] = 5_000
 
     def __init__(self, view: TView) -> None:
         """Build the projection over ``view``; :func:`bind` must have set the source."""
@@ -198,6 +208,7 @@ class LedgerProjection(Projection[TView], Generic[TView]):
         self.sheets = SheetBook()
         self._lock = threading.RLock()
         self._started = False
+        self._fresh = False  # the view held nothing when this instance started
         self._dirty: dict[uuid.UUID, Folded] = {}
         self._invoices: list[Invoice.Issued] = []
         self._pending: Tracking | None = None
@@ -215,6 +226,10 @@ class LedgerProjection(Projection[TView], Generic[TView]):
             position = tracking.notification_id
             if isinstance(domain_event, Contract.Event):
                 folded = self.contracts.apply(domain_event)
+                pending = self._dirty.get(folded.contract.id)
+                if pending is not None and pending is not folded:
+                    # Dropped from memory mid-batch and read back: keep the batch's cause.
+                    folded.priced_at, folded.priced_by = pending.priced_at, pending.priced_by
                 name = type(domain_event).__name__
                 if name not in NO_PRICE_EFFECT:
                     folded.priced_at = position
@@ -232,7 +247,7 @@ class LedgerProjection(Projection[TView], Generic[TView]):
             self._pending = tracking
             self._count += 1
             self._last_event = time.monotonic()
-            if self._count >= self.batch_size:
+            if self._count >= self.batch_size or len(self._dirty) >= self.max_contracts:
                 self.flush()
 
     # --- batching ----------------------------------------------------------------
@@ -242,9 +257,13 @@ class LedgerProjection(Projection[TView], Generic[TView]):
         with self._lock:
             if self._pending is None:
                 return
+            contracts = list(self._dirty.values())
             try:
+                writes = self.changes(contracts, self._invoices)
                 with self.view.writing(self._pending) as cursor:
-                    self.write(cursor, list(self._dirty.values()), self._invoices, self._pending)
+                    cursor.write(writes)
+                if len(contracts) >= self.analyze_after:
+                    self.view.analyze()
             except BaseException:
                 self.broken = True  # memory is ahead of the view: this instance must go
                 raise
@@ -261,14 +280,11 @@ class LedgerProjection(Projection[TView], Generic[TView]):
 
     # --- for subclasses -----------------------------------------------------------
 
-    def write(
-        self,
-        cursor: Sql,
-        contracts: Sequence[Folded],
-        invoices: Sequence[Invoice.Issued],
-        tracking: Tracking,
-    ) -> None:
-        """Write the rows of the changed contracts (and invoices) of one batch."""
+    def changes(self, contracts: Sequence[Folded], invoices: Sequence[Invoice.Issued]) -> Writes:
+        """The rows of one batch's changed contracts (and invoices), to be written together.
+
+        Runs before the batch's transaction opens; it may read the view.
+        """
         raise NotImplementedError
 
     def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
@@ -278,6 +294,7 @@ class LedgerProjection(Projection[TView], Generic[TView]):
     # --- internals ----------------------------------------------------------------
 
     def _start(self, tracking: Tracking) -> None:
+        self._fresh = self.view.position() == 0
         if self.uses_sheets and self.source is not None:
             self.sheets.load(self.source, before=tracking.notification_id)
         self._started = True
@@ -298,16 +315,24 @@ class LedgerProjection(Projection[TView], Generic[TView]):
 TProjection = TypeVar("TProjection", bound=LedgerProjection[Any])
 
 
-def bind(projection_class: type[TProjection], source: Source) -> type[TProjection]:
+def bind(
+    projection_class: type[TProjection], source: Source, *, batch_size: int | None = None
+) -> type[TProjection]:
     """A subclass of ``projection_class`` that reads back from ``source``.
 
     The library's ``ProjectionRunner`` constructs the projection itself, from
-    its class; binding the event store to the class lets it do so.
+    its class; binding the event store (and the batch size) to the class lets
+    it do so.
     """
     return type(
         projection_class.__name__,
         (projection_class,),
-        {"name": projection_class.name, "source": source, "__module__": __name__},
+        {
+            "name": projection_class.name,
+            "source": source,
+            "batch_size": batch_size or projection_class.batch_size,
+            "__module__": __name__,
+        },
     )
 
 
@@ -322,9 +347,9 @@ def catch_up(projection: LedgerProjection[Any], source: Application[Any]) -> int
         for notification in page:
             event = source.mapper.to_domain_event(notification)
             projection.process_event(event, Tracking(APPLICATION_NAME, notification.id))
-        projection.flush()
         applied += len(page)
         position = page[-1].id
+    projection.flush()
     return applied
 
 

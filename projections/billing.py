@@ -25,10 +25,9 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
-
-from eventsourcing.persistence import Tracking
 
 from ledger.billing import FeedRow, feed_rows, month_bounds, month_segments, segments_amount
 from ledger.errors import LedgerError
@@ -38,9 +37,9 @@ from projections.base import Folded, LedgerProjection
 from projections.sql import (
     PostgresView,
     Row,
-    Sql,
     SQLiteView,
     SqlView,
+    Writes,
     as_date,
     as_decimal,
     as_optional_date,
@@ -73,25 +72,34 @@ class BillingQueries(SqlView):
 
     def month_lines(self, buyer_ean: str, month: dt.date) -> list[InvoiceLine]:
         """The buyer's invoice lines of ``month``, as currently known."""
+        return self.invoice_lines(month, buyer_ean).get(buyer_ean, [])
+
+    def invoice_lines(
+        self, month: dt.date, buyer_ean: str | None = None
+    ) -> dict[str, list[InvoiceLine]]:
+        """Every buyer's (or one buyer's) invoice lines of ``month``, in one query."""
         first, last = month_bounds(month)
+        params: dict[str, object] = {"first": first, "last": last}
+        where = ""
+        if buyer_ean is not None:
+            where, params["ean"] = "c.buyer_ean = %(ean)s AND ", buyer_ean
         with self.reading() as cursor:
             cursor.execute(
-                "SELECT f.*, c.citizen_id, c.lines FROM billing_feed f "
-                "JOIN billing_contract c ON c.contract_id = f.contract_id "
-                "WHERE c.buyer_ean = %(ean)s AND f.start_on <= %(last)s "
-                "AND (f.end_on IS NULL OR f.end_on >= %(first)s)",
-                {"ean": buyer_ean, "first": first, "last": last},
+                "SELECT f.*, c.buyer_ean, c.citizen_id, c.lines FROM billing_feed f "  # noqa: S608 - constant
+                f"JOIN billing_contract c ON c.contract_id = f.contract_id WHERE {where}"
+                "f.start_on <= %(last)s AND (f.end_on IS NULL OR f.end_on >= %(first)s)",
+                params,
             )
             rows = cursor.all()
         grouped: dict[tuple[uuid.UUID, str], list[Row]] = defaultdict(list)
         for row in rows:
             grouped[as_uuid(row["contract_id"]), row["line_id"]].append(row)
-        lines = []
+        found: dict[str, list[InvoiceLine]] = defaultdict(list)
         for (contract_id, line_id), group in sorted(grouped.items(), key=_line_order):
             segments = _billable(month_segments([_feed_row(r) for r in group], first))
             if not segments:
                 continue
-            lines.append(
+            found[group[0]["buyer_ean"]].append(
                 InvoiceLine(
                     contract_id=contract_id,
                     line_id=line_id,
@@ -101,7 +109,7 @@ class BillingQueries(SqlView):
                     amount=segments_amount(segments),
                 )
             )
-        return lines
+        return dict(found)
 
     # --- invoices and adjustments ---------------------------------------------------
 
@@ -121,39 +129,55 @@ class BillingQueries(SqlView):
 
     def invoiced_months(self, buyer_ean: str) -> list[dt.date]:
         """The months invoiced to the buyer, in order."""
-        with self.reading() as cursor:
-            cursor.execute(
-                "SELECT month FROM billing_invoice WHERE buyer_ean = %(ean)s ORDER BY month",
-                {"ean": buyer_ean},
-            )
-            return [as_date(r["month"]) for r in cursor.all()]
+        return self.invoiced(buyer_ean).get(buyer_ean, [])
+
+    def invoiced(self, buyer_ean: str | None = None) -> dict[str, list[dt.date]]:
+        """The months invoiced to every buyer (or one), in order."""
+        found: dict[str, list[dt.date]] = defaultdict(list)
+        for row in self._invoices(buyer_ean):
+            found[row["buyer_ean"]].append(as_date(row["month"]))
+        return {ean: sorted(months) for ean, months in found.items()}
 
     def adjustments(self, buyer_ean: str, month: dt.date) -> list[AdjustmentLine]:
         """Pending corrections: earlier months whose amount now differs from what was billed."""
+        return self.pending_adjustments(month, buyer_ean).get(buyer_ean, [])
+
+    def pending_adjustments(
+        self, month: dt.date, buyer_ean: str | None = None
+    ) -> dict[str, list[AdjustmentLine]]:
+        """Every buyer's (or one buyer's) pending corrections of months before ``month``.
+
+        Only contracts whose feed changed after the buyer's last invoice
+        (``changed_at`` above its largest ``known_at``) can differ from what
+        was billed, so only those are compared.
+        """
         month = month.replace(day=1)
+        invoices = self._invoices(buyer_ean)
+        first: dict[str, dt.date] = {}
+        for row in invoices:
+            invoiced = as_date(row["month"])
+            if invoiced < month:
+                ean = row["buyer_ean"]
+                first[ean] = min(first.get(ean, invoiced), invoiced)
+        if not first:
+            return {}
+        params: dict[str, object] = {"month": month, "first": min(first.values())}
+        where = ""
+        if buyer_ean is not None:
+            where, params["ean"] = "c.buyer_ean = %(ean)s AND ", buyer_ean
+        changed = (
+            f"SELECT c.contract_id FROM billing_contract c WHERE {where}"  # noqa: S608 - constant
+            "c.changed_at > (SELECT MAX(i.known_at) FROM billing_invoice i "
+            "WHERE i.buyer_ean = c.buyer_ean)"
+        )
         with self.reading() as cursor:
             cursor.execute(
-                "SELECT month, known_at FROM billing_invoice WHERE buyer_ean = %(ean)s",
-                {"ean": buyer_ean},
-            )
-            invoices = cursor.all()
-            earlier = sorted(as_date(r["month"]) for r in invoices if as_date(r["month"]) < month)
-            if not earlier:
-                return []
-            since = max(int(r["known_at"]) for r in invoices)
-            params = {"ean": buyer_ean, "since": since, "first": earlier[0], "month": month}
-            changed = (
-                "SELECT contract_id FROM billing_contract "
-                "WHERE buyer_ean = %(ean)s AND changed_at > %(since)s"
-            )
-            cursor.execute(
-                "SELECT * FROM billing_contract WHERE buyer_ean = %(ean)s "
-                "AND changed_at > %(since)s",
+                f"SELECT * FROM billing_contract WHERE contract_id IN ({changed})",  # noqa: S608
                 params,
             )
             contracts = {as_uuid(r["contract_id"]): r for r in cursor.all()}
             if not contracts:
-                return []
+                return {}
             cursor.execute(f"SELECT * FROM billing_feed WHERE contract_id IN ({changed})", params)  # noqa: S608
             feed = cursor.all()
             cursor.execute(
@@ -162,17 +186,61 @@ class BillingQueries(SqlView):
                 params,
             )
             billed = cursor.all()
-        return _adjustments(contracts, feed, billed, earlier[0], month)
+        return _adjustments_by_buyer(contracts, feed, billed, first, month)
 
-    def feed_hash(self, contract_id: uuid.UUID) -> str | None:
-        """The digest of the contract's stored feed, or None if the view has not seen it."""
+    def _invoices(self, buyer_ean: str | None) -> list[Row]:
+        with self.reading() as cursor:
+            if buyer_ean is None:
+                cursor.execute("SELECT buyer_ean, month, known_at FROM billing_invoice")
+            else:
+                cursor.execute(
+                    "SELECT buyer_ean, month, known_at FROM billing_invoice "
+                    "WHERE buyer_ean = %(ean)s",
+                    {"ean": buyer_ean},
+                )
+            return cursor.all()
+
+    def stored_feeds(
+        self, contract_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[str, int, str]]:
+        """Per contract held: feed digest, and the position and event of its last change."""
+        found: dict[uuid.UUID, tuple[str, int, str]] = {}
+        with self.reading() as cursor:
+            for chunk in _chunks(contract_ids, 500):
+                marks = ", ".join(f"%(c{i})s" for i in range(len(chunk)))
+                cursor.execute(
+                    _STORED_FEEDS.format(marks),
+                    {f"c{i}": contract_id for i, contract_id in enumerate(chunk)},
+                )
+                for row in cursor.all():
+                    found[as_uuid(row["contract_id"])] = (
+                        str(row["feed_hash"]),
+                        int(row["changed_at"]),
+                        str(row["changed_by"]),
+                    )
+        return found
+
+    def billed_causes(self, contract_id: uuid.UUID, line_id: str, month: dt.date) -> list[str]:
+        """The causes already billed for a contract line's month."""
         with self.reading() as cursor:
             cursor.execute(
-                "SELECT feed_hash FROM billing_contract WHERE contract_id = %(id)s",
-                {"id": contract_id},
+                "SELECT causes FROM billing_billed WHERE contract_id = %(id)s "
+                "AND line_id = %(line)s AND month = %(month)s",
+                {"id": contract_id, "line": line_id, "month": month},
             )
             row = cursor.one()
-        return None if row is None else str(row["feed_hash"])
+        return [] if row is None else list(json.loads(row["causes"]))
+
+
+_STORED_FEEDS = (
+    "SELECT contract_id, feed_hash, changed_at, changed_by FROM billing_contract "
+    "WHERE contract_id IN ({})"  # filled with placeholders only
+)
+
+
+def _chunks(items: Sequence[uuid.UUID], size: int) -> Iterable[Sequence[uuid.UUID]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _line_order(item: tuple[tuple[uuid.UUID, str], Any]) -> tuple[str, int, str]:
@@ -190,6 +258,35 @@ def _months(start: dt.date, end: dt.date) -> Iterable[dt.date]:
     while month <= end:
         yield month
         month = add_months(month, 1)
+
+
+def _adjustments_by_buyer(
+    contracts: dict[uuid.UUID, Row],
+    feed: list[Row],
+    billed: list[Row],
+    first: dict[str, dt.date],
+    month: dt.date,
+) -> dict[str, list[AdjustmentLine]]:
+    """Each buyer's adjustments, from the rows of all buyers' changed contracts."""
+    by_buyer: dict[str, tuple[dict[uuid.UUID, Row], list[Row], list[Row]]] = {
+        ean: ({}, [], []) for ean in first
+    }
+    for contract_id, row in contracts.items():
+        if row["buyer_ean"] in by_buyer:
+            by_buyer[row["buyer_ean"]][0][contract_id] = row
+    for row in feed:
+        ean = contracts[as_uuid(row["contract_id"])]["buyer_ean"]
+        if ean in by_buyer:
+            by_buyer[ean][1].append(row)
+    for row in billed:
+        if row["buyer_ean"] in by_buyer and as_date(row["month"]) >= first[row["buyer_ean"]]:
+            by_buyer[row["buyer_ean"]][2].append(row)
+    found: dict[str, list[AdjustmentLine]] = {}
+    for ean, (its_contracts, its_feed, its_billed) in by_buyer.items():
+        lines = _adjustments(its_contracts, its_feed, its_billed, first[ean], month)
+        if lines:
+            found[ean] = lines
+    return found
 
 
 def _adjustments(
@@ -286,6 +383,22 @@ def _feed_params(contract_id: uuid.UUID, row: FeedRow) -> dict[str, Any]:
     }
 
 
+def _feed_tuple(contract_id: uuid.UUID, row: FeedRow) -> tuple[object, ...]:
+    params = _feed_params(contract_id, row)
+    return (
+        contract_id,
+        row.line_id,
+        row.start,
+        row.end,
+        row.daily,
+        row.step,
+        params["components"],
+        row.cause,
+        row.cause_version,
+        row.granted_per_year,
+    )
+
+
 def feed_digest(rows: Sequence[FeedRow]) -> str:
     """A digest of feed rows: equal rows, equal digest."""
     text = json.dumps([_feed_params(uuid.UUID(int=0), r) for r in rows], default=str)
@@ -300,120 +413,159 @@ class SQLiteBillingView(SQLiteView, BillingQueries):
     """The billing view in SQLite."""
 
 
+FEED_COLUMNS = (
+    "contract_id",
+    "line_id",
+    "start_on",
+    "end_on",
+    "daily",
+    "step",
+    "components",
+    "cause",
+    "cause_version",
+    "granted_per_year",
+)
+CONTRACT_COLUMNS = (
+    "contract_id",
+    "version",
+    "offer",
+    "buyer_ean",
+    "buyer_cvr",
+    "buyer_name",
+    "citizen_id",
+    "feed_hash",
+    "lines",
+    "changed_at",
+    "changed_by",
+    "price_error",
+)
+
+
+@dataclass
+class _Stored:
+    """What the view holds of a contract: its feed digest and last feed change."""
+
+    digest: str
+    changed_at: int
+    changed_by: str
+
+
 class BillingProjection(LedgerProjection[BillingQueries]):
     """Keeps the billing feed and what each invoice billed."""
 
     name = "billing"
 
     def __init__(self, view: BillingQueries) -> None:
-        """Build the projection; feed digests are remembered to skip unchanged contracts."""
+        """Build the projection; what the view holds is remembered to skip unchanged feeds."""
         super().__init__(view)
-        self._digests: dict[uuid.UUID, str | None] = {}
+        self._stored: dict[uuid.UUID, _Stored | None] = {}
 
-    def write(
-        self,
-        cursor: Sql,
-        contracts: Sequence[Folded],
-        invoices: Sequence[Invoice.Issued],
-        tracking: Tracking,  # noqa: ARG002 - the view records it
-    ) -> None:
+    def changes(self, contracts: Sequence[Folded], invoices: Sequence[Invoice.Issued]) -> Writes:
         """Replace the feed of each contract whose rows changed; record invoices."""
-        heads: list[dict[str, Any]] = []
-        replaced: list[dict[str, Any]] = []
-        feed: list[dict[str, Any]] = []
+        self._recall([f.contract.id for f in contracts])
+        heads: list[tuple[object, ...]] = []
+        replaced: list[uuid.UUID] = []
+        feed: list[tuple[object, ...]] = []
         for folded in contracts:
             contract = folded.contract
-            if contract.id not in self._digests:
-                self._digests[contract.id] = self.view.feed_hash(contract.id)
-            stored = self._digests[contract.id]
+            stored = self._stored.get(contract.id)
             error = None
             try:
                 rows = feed_rows(contract, self.sheets)
             except LedgerError as exc:
                 rows, error = [], str(exc)
-            digest = stored if error is not None and stored is not None else feed_digest(rows)
-            changed = digest != stored
+            if error is not None and stored is not None:
+                digest = stored.digest  # a missing sheet never removes the feed
+            else:
+                digest = feed_digest(rows)
+            changed = stored is None or digest != stored.digest
             if changed and not folded.priced_by:
                 # Read back after a restart: the change is this batch's.
                 folded.priced_by = "an event after a restart"
+            now = _Stored(digest, folded.priced_at, folded.priced_by)
+            if stored is not None and stored.changed_at >= folded.priced_at:
+                now.changed_at, now.changed_by = stored.changed_at, stored.changed_by
             heads.append(
-                {
-                    "id": contract.id,
-                    "version": contract.version,
-                    "offer": contract.provider.offer,
-                    "ean": contract.buyer.ean,
-                    "cvr": contract.buyer.cvr,
-                    "name": contract.buyer.name,
-                    "citizen": contract.citizen_id,
-                    "hash": digest,
-                    "lines": json.dumps(
-                        {i: line.spec.paragraph for i, line in contract.lines.items()}
-                    ),
-                    "changed_at": folded.priced_at,
-                    "changed_by": folded.priced_by,
-                    "error": error,
-                }
+                (
+                    contract.id,
+                    contract.version,
+                    contract.provider.offer,
+                    contract.buyer.ean,
+                    contract.buyer.cvr,
+                    contract.buyer.name,
+                    contract.citizen_id,
+                    digest,
+                    json.dumps({i: line.spec.paragraph for i, line in contract.lines.items()}),
+                    now.changed_at,
+                    now.changed_by,
+                    error,
+                )
             )
             if changed:
-                replaced.append({"id": contract.id})
-                feed.extend(_feed_params(contract.id, row) for row in rows)
-            self._digests[contract.id] = digest
-        cursor.executemany("DELETE FROM billing_feed WHERE contract_id = %(id)s", replaced)
-        cursor.executemany(
-            "INSERT INTO billing_feed (contract_id, line_id, start_on, end_on, daily, step, "
-            "components, cause, cause_version, granted_per_year) VALUES (%(id)s, %(line)s, "
-            "%(start)s, %(end)s, %(daily)s, %(step)s, %(components)s, %(cause)s, "
-            "%(cause_version)s, %(granted)s)",
-            feed,
+                replaced.append(contract.id)
+                feed.extend(_feed_tuple(contract.id, row) for row in rows)
+            self._stored[contract.id] = now
+        writes = Writes()
+        writes.replace("billing_feed", replaced, FEED_COLUMNS, feed)
+        writes.replace(
+            "billing_contract", [f.contract.id for f in contracts], CONTRACT_COLUMNS, heads
         )
-        cursor.executemany(
-            "INSERT INTO billing_contract (contract_id, version, offer, buyer_ean, buyer_cvr, "
-            "buyer_name, citizen_id, feed_hash, lines, changed_at, changed_by, price_error) "
-            "VALUES (%(id)s, %(version)s, %(offer)s, %(ean)s, %(cvr)s, %(name)s, %(citizen)s, "
-            "%(hash)s, %(lines)s, %(changed_at)s, %(changed_by)s, %(error)s) "
-            "ON CONFLICT (contract_id) DO UPDATE SET version = excluded.version, "
-            "feed_hash = excluded.feed_hash, lines = excluded.lines, "
-            "price_error = excluded.price_error, "
-            "changed_at = CASE WHEN excluded.changed_at > billing_contract.changed_at "
-            "THEN excluded.changed_at ELSE billing_contract.changed_at END, "
-            "changed_by = CASE WHEN excluded.changed_at > billing_contract.changed_at "
-            "THEN excluded.changed_by ELSE billing_contract.changed_by END",
-            heads,
-        )
-        for invoice in invoices:
-            self._record_invoice(cursor, invoice)
+        if invoices:
+            self._record_invoices(writes, invoices)
+        return writes
 
-    def _record_invoice(self, cursor: Sql, issued: Invoice.Issued) -> None:
-        ean = issued.buyer.ean
-        cursor.execute(
-            "INSERT INTO billing_invoice (buyer_ean, month, invoice_id, known_at) "
-            "VALUES (%(ean)s, %(month)s, %(id)s, %(known_at)s) ON CONFLICT DO NOTHING",
-            {
-                "ean": ean,
-                "month": issued.month,
-                "id": issued.originator_id,
-                "known_at": issued.known_at,
-            },
-        )
-        billed = [
-            {
-                "id": line.contract_id,
-                "line": line.line_id,
-                "month": issued.month,
-                "ean": ean,
-                "amount": line.amount,
-                "days": line.days,
-                "dailies": json.dumps([str(d) for d in line.daily_prices]),
-                "causes": json.dumps(
-                    list(dict.fromkeys(f"{s.cause} v{s.cause_version}" for s in line.segments))
-                ),
-            }
-            for line in issued.lines
-        ]
-        for adjustment in issued.adjustments:
-            previous = self._billed_causes(cursor, adjustment)
-            billed.append(
-                {
+    def _recall(self, contract_ids: Sequence[uuid.UUID]) -> None:
+        """Read what the view holds of the contracts not yet remembered, in one query.
+
+        A view rebuilt from its first event holds nothing this process did not write.
+        """
+        unknown = [i for i in contract_ids if i not in self._stored]
+        if not unknown:
+            return
+        if not self._fresh:
+            for contract_id, stored in self.view.stored_feeds(unknown).items():
+                self._stored[contract_id] = _Stored(*stored)
+        for contract_id in unknown:
+            self._stored.setdefault(contract_id, None)
+
+    def _record_invoices(self, writes: Writes, invoices: Sequence[Invoice.Issued]) -> None:
+        billed: dict[tuple[uuid.UUID, str, dt.date], dict[str, Any]] = {}
+        for issued in invoices:
+            ean = issued.buyer.ean
+            writes.run(
+                "INSERT INTO billing_invoice (buyer_ean, month, invoice_id, known_at) "
+                "VALUES (%(ean)s, %(month)s, %(id)s, %(known_at)s) ON CONFLICT DO NOTHING",
+                [
+                    {
+                        "ean": ean,
+                        "month": issued.month,
+                        "id": issued.originator_id,
+                        "known_at": issued.known_at,
+                    }
+                ],
+            )
+            for line in issued.lines:
+                billed[line.contract_id, line.line_id, issued.month] = {
+                    "id": line.contract_id,
+                    "line": line.line_id,
+                    "month": issued.month,
+                    "ean": ean,
+                    "amount": line.amount,
+                    "days": line.days,
+                    "dailies": json.dumps([str(d) for d in line.daily_prices]),
+                    "causes": json.dumps(
+                        list(dict.fromkeys(f"{s.cause} v{s.cause_version}" for s in line.segments))
+                    ),
+                }
+            for adjustment in issued.adjustments:
+                key = (adjustment.contract_id, adjustment.line_id, adjustment.month)
+                earlier = billed.get(key)
+                previous = (
+                    json.loads(earlier["causes"])
+                    if earlier is not None
+                    else self.view.billed_causes(*key)
+                )
+                billed[key] = {
                     "id": adjustment.contract_id,
                     "line": adjustment.line_id,
                     "month": adjustment.month,
@@ -423,22 +575,11 @@ class BillingProjection(LedgerProjection[BillingQueries]):
                     "dailies": json.dumps([str(d) for d in adjustment.daily_now]),
                     "causes": json.dumps(list(dict.fromkeys([*previous, *adjustment.causes]))),
                 }
-            )
-        cursor.executemany(
+        writes.run(
             "INSERT INTO billing_billed (contract_id, line_id, month, buyer_ean, amount, days, "
             "dailies, causes) VALUES (%(id)s, %(line)s, %(month)s, %(ean)s, %(amount)s, "
             "%(days)s, %(dailies)s, %(causes)s) ON CONFLICT (contract_id, line_id, month) "
             "DO UPDATE SET amount = excluded.amount, days = excluded.days, "
             "dailies = excluded.dailies, causes = excluded.causes",
-            billed,
+            list(billed.values()),
         )
-
-    @staticmethod
-    def _billed_causes(cursor: Sql, adjustment: AdjustmentLine) -> list[str]:
-        cursor.execute(
-            "SELECT causes FROM billing_billed WHERE contract_id = %(id)s AND line_id = %(line)s "
-            "AND month = %(month)s",
-            {"id": adjustment.contract_id, "line": adjustment.line_id, "month": adjustment.month},
-        )
-        row = cursor.one()
-        return [] if row is None else list(json.loads(row["causes"]))

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import Tracking
-
 from ledger.contract import Contract, ContractStatus
 from ledger.errors import LedgerError
 from ledger.invoice import Invoice
@@ -33,12 +31,28 @@ from projections.base import Folded, LedgerProjection
 from projections.sql import (
     PostgresView,
     Row,
-    Sql,
     SQLiteView,
     SqlView,
+    Writes,
     as_decimal,
     as_optional_date,
     as_uuid,
+)
+
+SUMMARY_COLUMNS = (
+    "contract_id",
+    "version",
+    "buyer_name",
+    "buyer_cvr",
+    "buyer_ean",
+    "provider_name",
+    "provider_registration",
+    "offer",
+    "citizen_id",
+    "phase",
+    "last_day",
+    "document",
+    "price_error",
 )
 
 _PARAGRAPH = re.compile(r"§\s*(\d+\s*[a-z]?)", re.IGNORECASE)
@@ -181,13 +195,20 @@ class ContractSummaryQueries(SqlView):
         status: str | None = None,
         after: uuid.UUID | None = None,
         limit: int = 50,
+        party: tuple[str, str] | None = None,
     ) -> list[ContractSummary]:
         """Contracts matching every given filter, ordered by id, ``limit`` after ``after``.
 
         ``buyer`` matches the buyer's CVR or EAN, ``provider`` the provider's
         CVR or P-number, ``paragraph`` any line's paragraph ("85", "§85").
+        ``party`` is the caller's scope: ``("buyer", cvr)``, ``("provider",
+        registration)``, ``("either", organisation)``; any other side sees nothing.
         """
         where, params = ["1 = 1"], {"limit": limit, "today": today}
+        if party is not None:
+            side, organisation = party
+            where.append(_PARTY_CONDITIONS.get(side, "1 = 0"))
+            params["party"] = organisation
         if buyer is not None:
             where.append("(buyer_cvr = %(buyer)s OR buyer_ean = %(buyer)s)")
             params["buyer"] = buyer
@@ -218,6 +239,13 @@ class ContractSummaryQueries(SqlView):
             cursor.execute(statement, params)
             rows = cursor.all()
         return [_summary(row, today) for row in rows]
+
+
+_PARTY_CONDITIONS = {
+    "buyer": "buyer_cvr = %(party)s",
+    "provider": "provider_registration = %(party)s",
+    "either": "(buyer_cvr = %(party)s OR provider_registration = %(party)s)",
+}
 
 
 def _status_condition(status: str) -> str:
@@ -298,55 +326,40 @@ class ContractSummaryProjection(LedgerProjection[ContractSummaryQueries]):
 
     name = "contract_summary"
 
-    def write(
+    def changes(
         self,
-        cursor: Sql,
         contracts: Sequence[Folded],
         invoices: Sequence[Invoice.Issued],  # noqa: ARG002 - not part of this view
-        tracking: Tracking,  # noqa: ARG002 - the view records it
-    ) -> None:
+    ) -> Writes:
         """Replace the rows of each changed contract."""
-        rows: list[dict[str, object]] = []
-        tags: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
+        tags: list[tuple[object, ...]] = []
         for folded in contracts:
             contract = folded.contract
             document, error = summary_document(contract, self.sheets)
             rows.append(
-                {
-                    "id": contract.id,
-                    "version": contract.version,
-                    "buyer_name": contract.buyer.name,
-                    "buyer_cvr": contract.buyer.cvr,
-                    "buyer_ean": contract.buyer.ean,
-                    "provider_name": contract.provider.name,
-                    "provider_registration": contract.provider.registration,
-                    "offer": contract.provider.offer,
-                    "citizen_id": contract.citizen_id,
-                    "phase": contract.status(dt.date.min),
-                    "last_day": last_day(contract),
-                    "document": json.dumps(document, sort_keys=True),
-                    "price_error": error,
-                }
+                (
+                    contract.id,
+                    contract.version,
+                    contract.buyer.name,
+                    contract.buyer.cvr,
+                    contract.buyer.ean,
+                    contract.provider.name,
+                    contract.provider.registration,
+                    contract.provider.offer,
+                    contract.citizen_id,
+                    contract.status(dt.date.min),
+                    last_day(contract),
+                    json.dumps(document, sort_keys=True),
+                    error,
+                )
             )
             paragraphs = {
                 t for line in contract.lines.values() for t in paragraph_tags(line.spec.paragraph)
             }
-            tags.extend({"id": contract.id, "paragraph": p} for p in sorted(paragraphs))
-        ids = [{"id": row["id"]} for row in rows]
-        cursor.executemany("DELETE FROM contract_summary_paragraph WHERE contract_id = %(id)s", ids)
-        cursor.executemany(
-            "INSERT INTO contract_summary (contract_id, version, buyer_name, buyer_cvr, "
-            "buyer_ean, provider_name, provider_registration, offer, citizen_id, phase, "
-            "last_day, document, price_error) VALUES (%(id)s, %(version)s, %(buyer_name)s, "
-            "%(buyer_cvr)s, %(buyer_ean)s, %(provider_name)s, %(provider_registration)s, "
-            "%(offer)s, %(citizen_id)s, %(phase)s, %(last_day)s, %(document)s, %(price_error)s) "
-            "ON CONFLICT (contract_id) DO UPDATE SET version = excluded.version, "
-            "phase = excluded.phase, last_day = excluded.last_day, "
-            "document = excluded.document, price_error = excluded.price_error",
-            rows,
-        )
-        cursor.executemany(
-            "INSERT INTO contract_summary_paragraph (contract_id, paragraph) "
-            "VALUES (%(id)s, %(paragraph)s)",
-            tags,
-        )
+            tags.extend((contract.id, p) for p in sorted(paragraphs))
+        ids = [f.contract.id for f in contracts]
+        writes = Writes()
+        writes.replace("contract_summary", ids, SUMMARY_COLUMNS, rows)
+        writes.replace("contract_summary_paragraph", ids, ("contract_id", "paragraph"), tags)
+        return writes

@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from eventsourcing.persistence import Tracking
-
 from ledger.deadlines import (
     Deadline,
     DeadlineKind,
@@ -38,9 +36,34 @@ from projections.sql import (
     Sql,
     SQLiteView,
     SqlView,
+    Writes,
     as_date,
     as_optional_date,
     as_uuid,
+)
+
+DEADLINE_COLUMNS = (
+    "contract_id",
+    "key",
+    "kind",
+    "party",
+    "buyer_cvr",
+    "provider_registration",
+    "line_id",
+    "trigger_on",
+    "due_on",
+    "done_on",
+    "milestone",
+    "clause",
+)
+FRAMEWORK_COLUMNS = (
+    "contract_id",
+    "buyer_cvr",
+    "provider_registration",
+    "first_year",
+    "last_year",
+    "bound_on",
+    "notices",
 )
 
 
@@ -207,63 +230,49 @@ class DeadlineProjection(LedgerProjection[DeadlineQueries]):
     name = "deadlines"
     uses_sheets: ClassVar[bool] = False
 
-    def write(
+    def changes(
         self,
-        cursor: Sql,
         contracts: Sequence[Folded],
         invoices: Sequence[Invoice.Issued],  # noqa: ARG002 - not part of this view
-        tracking: Tracking,  # noqa: ARG002 - the view records it
-    ) -> None:
+    ) -> Writes:
         """Replace the deadlines of each changed contract."""
-        ids: list[dict[str, object]] = []
-        rows: list[dict[str, object]] = []
-        schedules: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
+        schedules: list[tuple[object, ...]] = []
         for folded in contracts:
             contract = folded.contract
-            ids.append({"id": contract.id})
-            parties = {
-                "id": contract.id,
-                "buyer": contract.buyer.cvr,
-                "provider": contract.provider.registration,
-            }
+            buyer, provider = contract.buyer.cvr, contract.provider.registration
             rows.extend(
-                {
-                    **parties,
-                    "key": d.key,
-                    "kind": d.kind.value,
-                    "party": d.party.value,
-                    "line": d.line_id,
-                    "trigger": d.trigger_on,
-                    "due": d.due_on,
-                    "done": d.done_on,
-                    "milestone": d.milestone,
-                    "clause": d.clause,
-                }
+                (
+                    contract.id,
+                    d.key,
+                    d.kind.value,
+                    d.party.value,
+                    buyer,
+                    provider,
+                    d.line_id,
+                    d.trigger_on,
+                    d.due_on,
+                    d.done_on,
+                    d.milestone,
+                    d.clause,
+                )
                 for d in contract_deadlines(contract)
             )
             schedule = FrameworkSchedule.from_contract(contract)
             if schedule is not None:
                 schedules.append(
-                    {
-                        **parties,
-                        "first": schedule.first_year,
-                        "bound": schedule.bound_on,
-                        "last": schedule.last_year,
-                        "notices": json.dumps([[y, d.isoformat()] for y, d in schedule.notices]),
-                    }
+                    (
+                        contract.id,
+                        buyer,
+                        provider,
+                        schedule.first_year,
+                        schedule.last_year,
+                        schedule.bound_on,
+                        json.dumps([[y, d.isoformat()] for y, d in schedule.notices]),
+                    )
                 )
-        cursor.executemany("DELETE FROM deadline WHERE contract_id = %(id)s", ids)
-        cursor.executemany("DELETE FROM deadline_framework WHERE contract_id = %(id)s", ids)
-        cursor.executemany(
-            "INSERT INTO deadline (contract_id, key, kind, party, buyer_cvr, "
-            "provider_registration, line_id, trigger_on, due_on, done_on, milestone, clause) "
-            "VALUES (%(id)s, %(key)s, %(kind)s, %(party)s, %(buyer)s, %(provider)s, %(line)s, "
-            "%(trigger)s, %(due)s, %(done)s, %(milestone)s, %(clause)s)",
-            rows,
-        )
-        cursor.executemany(
-            "INSERT INTO deadline_framework (contract_id, buyer_cvr, provider_registration, "
-            "first_year, last_year, bound_on, notices) VALUES (%(id)s, %(buyer)s, %(provider)s, "
-            "%(first)s, %(last)s, %(bound)s, %(notices)s)",
-            schedules,
-        )
+        ids = [f.contract.id for f in contracts]
+        writes = Writes()
+        writes.replace("deadline", ids, DEADLINE_COLUMNS, rows)
+        writes.replace("deadline_framework", ids, FRAMEWORK_COLUMNS, schedules)
+        return writes

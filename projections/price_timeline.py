@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar
 
-from eventsourcing.persistence import Tracking
-
 from ledger.errors import LedgerError
 from ledger.invoice import Invoice
 from ledger.pricing import line_timeline
@@ -32,13 +30,28 @@ from projections.base import Folded, LedgerProjection
 from projections.sql import (
     PostgresView,
     Row,
-    Sql,
     SQLiteView,
     SqlView,
+    Writes,
     as_date,
     as_decimal,
     as_optional_date,
     as_uuid,
+)
+
+PERIOD_COLUMNS = (
+    "contract_id",
+    "line_id",
+    "start_on",
+    "end_on",
+    "step",
+    "daily",
+    "components",
+    "cause",
+    "cause_version",
+    "sheet_year",
+    "recorded_on",
+    "retroactive",
 )
 
 
@@ -127,15 +140,14 @@ class PriceTimelineProjection(LedgerProjection[PriceTimelineQueries]):
 
     name = "price_timeline"
 
-    def write(
+    def changes(
         self,
-        cursor: Sql,
         contracts: Sequence[Folded],
         invoices: Sequence[Invoice.Issued],  # noqa: ARG002 - not part of this view
-        tracking: Tracking,  # noqa: ARG002 - the view records it
-    ) -> None:
+    ) -> Writes:
         """Replace the periods of each changed contract."""
-        heads, periods = [], []
+        heads: list[tuple[object, ...]] = []
+        periods: list[tuple[object, ...]] = []
         for folded in contracts:
             contract = folded.contract
             error = None
@@ -143,45 +155,34 @@ class PriceTimelineProjection(LedgerProjection[PriceTimelineQueries]):
                 timelines = [line_timeline(contract, i, self.sheets) for i in contract.lines]
             except LedgerError as exc:
                 timelines, error = [], str(exc)
-            heads.append(
-                {
-                    "id": contract.id,
-                    "version": contract.version,
-                    "offer": contract.provider.offer,
-                    "error": error,
-                }
-            )
+            heads.append((contract.id, contract.version, contract.provider.offer, error))
             for timeline in timelines:
                 last = len(timeline.periods) - 1
                 for index, p in enumerate(timeline.periods):
                     recorded_on = folded.recorded_on.get(p.cause_version, p.start)
                     periods.append(
-                        {
-                            "id": contract.id,
-                            "line": p.line_id,
-                            "start": p.start,
-                            "end": None if timeline.open_ended and index == last else p.end,
-                            "step": p.step,
-                            "daily": p.daily,
-                            "components": components_json(p.components),
-                            "cause": p.cause,
-                            "cause_version": p.cause_version,
-                            "sheet_year": p.sheet_year,
-                            "recorded_on": recorded_on,
-                            "retroactive": recorded_on > p.start,
-                        }
+                        (
+                            contract.id,
+                            p.line_id,
+                            p.start,
+                            None if timeline.open_ended and index == last else p.end,
+                            p.step,
+                            p.daily,
+                            components_json(p.components),
+                            p.cause,
+                            p.cause_version,
+                            p.sheet_year,
+                            recorded_on,
+                            recorded_on > p.start,
+                        )
                     )
-        cursor.executemany("DELETE FROM price_timeline WHERE contract_id = %(id)s", heads)
-        cursor.executemany(
-            "INSERT INTO price_timeline_contract (contract_id, version, offer, price_error) "
-            "VALUES (%(id)s, %(version)s, %(offer)s, %(error)s) ON CONFLICT (contract_id) "
-            "DO UPDATE SET version = excluded.version, price_error = excluded.price_error",
+        ids = [f.contract.id for f in contracts]
+        writes = Writes()
+        writes.replace("price_timeline", ids, PERIOD_COLUMNS, periods)
+        writes.replace(
+            "price_timeline_contract",
+            ids,
+            ("contract_id", "version", "offer", "price_error"),
             heads,
         )
-        cursor.executemany(
-            "INSERT INTO price_timeline (contract_id, line_id, start_on, end_on, step, daily, "
-            "components, cause, cause_version, sheet_year, recorded_on, retroactive) VALUES "
-            "(%(id)s, %(line)s, %(start)s, %(end)s, %(step)s, %(daily)s, %(components)s, "
-            "%(cause)s, %(cause_version)s, %(sheet_year)s, %(recorded_on)s, %(retroactive)s)",
-            periods,
-        )
+        return writes

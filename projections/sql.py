@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -36,6 +37,51 @@ _NAMED = re.compile(r"%\((\w+)\)s")
 
 Params = Mapping[str, Any]
 Row = dict[str, Any]
+
+
+@dataclass
+class Writes:
+    """One batch's changes to a view, worked out before its transaction opens.
+
+    A projection computes its rows first and hands them over as one
+    ``Writes``; :meth:`Sql.write` then applies them set-wise inside the
+    transaction that also records the position. Computing first keeps the
+    transaction short (the event library closes connections left idle in a
+    transaction), and set-wise statements keep a batch of thousands of
+    contracts to a few round trips.
+    """
+
+    # Tables whose rows of the given contracts are deleted first (by contract_id).
+    deletes: list[tuple[str, list[uuid.UUID]]] = field(default_factory=list)
+    # Rows added afterwards: (table, columns, row tuples).
+    inserts: list[tuple[str, tuple[str, ...], list[tuple[object, ...]]]] = field(
+        default_factory=list
+    )
+    # Anything else (upserts of rare rows), run last: (statement, parameter mappings).
+    statements: list[tuple[str, list[Params]]] = field(default_factory=list)
+
+    def replace(
+        self,
+        table: str,
+        contract_ids: Sequence[uuid.UUID],
+        columns: tuple[str, ...],
+        rows: Sequence[tuple[object, ...]],
+    ) -> None:
+        """Replace every row of ``contract_ids`` in ``table`` by ``rows``."""
+        if contract_ids:
+            self.deletes.append((table, list(contract_ids)))
+        if rows:
+            self.inserts.append((table, columns, list(rows)))
+
+    def run(self, statement: str, rows: Sequence[Params]) -> None:
+        """Run ``statement`` once for each mapping, after the replacements."""
+        if rows:
+            self.statements.append((statement, list(rows)))
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the batch inserts or upserts."""
+        return sum(len(r) for _, _, r in self.inserts) + sum(len(r) for _, r in self.statements)
 
 
 class Sql:
@@ -54,6 +100,39 @@ class Sql:
         """Run one statement for each parameter mapping."""
         if rows:
             self._cursor.executemany(self._statement(statement), [self._params(r) for r in rows])
+
+    def write(self, writes: Writes) -> None:
+        """Apply a batch: deletes, then inserts, then the other statements.
+
+        PostgreSQL deletes each table's contracts in one statement
+        (``= ANY``) and inserts with ``COPY``; SQLite, in process and without
+        round trips, runs the same work as prepared statements.
+        """
+        for table, ids in writes.deletes:
+            if self.dialect == "postgres":
+                self._cursor.execute(
+                    f"DELETE FROM {table} WHERE contract_id = ANY(%s)",  # noqa: S608 - constant
+                    (ids,),
+                )
+            else:
+                self._cursor.executemany(
+                    f"DELETE FROM {table} WHERE contract_id = ?",  # noqa: S608 - constant
+                    [(str(i),) for i in ids],
+                )
+        for table, columns, rows in writes.inserts:
+            names = ", ".join(columns)
+            if self.dialect == "postgres":
+                with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in columns)
+                self._cursor.executemany(
+                    f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - constant
+                    [tuple(_to_sqlite(v) for v in row) for row in rows],
+                )
+        for statement, params in writes.statements:
+            self.executemany(statement, params)
 
     def all(self) -> list[Row]:
         """Every row of the last query, as dicts."""
@@ -145,14 +224,30 @@ class SqlView(TrackingRecorder):
         return self.max_tracking_id(APPLICATION_NAME) or 0
 
     def reset(self) -> None:
-        """Empty the view and forget its position, so that it can be rebuilt."""
+        """Empty the view and forget its position, so that it can be rebuilt.
+
+        PostgreSQL truncates the tables: a rebuild then starts from empty
+        files, without the dead rows a ``DELETE`` would leave behind.
+        """
         with self.writing(None) as cursor:
+            empty = "TRUNCATE {}" if cursor.dialect == "postgres" else "DELETE FROM {}"
             for table in self.tables:
-                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                cursor.execute(empty.format(table))
             cursor.execute(
                 f"DELETE FROM {self.view_name}_tracking WHERE application_name = %(app)s",  # noqa: S608
                 {"app": APPLICATION_NAME},
             )
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the view's tables.
+
+        Called after a batch that rewrote many contracts (a rebuild, a
+        catch-up): without fresh statistics PostgreSQL keeps plans made for
+        empty tables, and an invoice run slows down by half (docs/performance.md).
+        """
+        with self.writing(None) as cursor:
+            for table in self.tables:
+                cursor.execute(f"ANALYZE {table}")
 
 
 class PostgresView(PostgresTrackingRecorder, SqlView):

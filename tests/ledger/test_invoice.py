@@ -6,13 +6,15 @@ import dataclasses
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder
 
-from ledger.application import VALUE_TYPES
+from ledger.application import VALUE_TYPES, Ledger, _save_groups
 from ledger.clock import FixedClock, recording_with
 from ledger.errors import InvalidValue
 from ledger.invoice import (
@@ -26,7 +28,7 @@ from ledger.invoice import (
     month_start,
 )
 from ledger.transcoding import register_all
-from ledger.values import ComponentPrice
+from ledger.values import ComponentPrice, Municipality
 from tests.conftest import ledger_env
 from tests.ledger.examples import BUYER, CITIZEN, OPERATOR, PAYER
 from tests.ledger.given_when_then import ENVELOPE
@@ -528,3 +530,62 @@ def test_the_stored_event_has_a_pinned_topic_and_the_pseudonymous_citizen_id(env
     assert "ledger.invoice:Invoice.Issued" == record.topic
     assert CITIZEN.hex.encode() in bytes(record.state)
     book.close()
+
+
+def _sized(lines: int, adjustments: int = 0) -> Invoice:
+    return cast("Invoice", SimpleNamespace(lines=[None] * lines, adjustments=[None] * adjustments))
+
+
+def test_a_month_of_invoices_is_saved_in_groups_within_the_line_budget():
+    invoices = [_sized(400), _sized(300, 200), _sized(100), _sized(2_500), _sized(50)]
+    groups = _save_groups(invoices, 1_000)
+    assert [[invoices.index(i) for i in g] for g in groups] == [[0, 1, 2], [3], [4]]
+    assert _save_groups([], 1_000) == []
+
+
+@dataclasses.dataclass
+class MonthSource:
+    """A billing source with one March line per buyer and nothing invoiced."""
+
+    buyers_: list[Municipality]
+
+    def position(self) -> int:
+        return 0
+
+    def buyers(self) -> list[Municipality]:
+        return self.buyers_
+
+    def invoiced(self, buyer_ean: str | None = None) -> dict[str, list[dt.date]]:  # noqa: ARG002
+        return {}
+
+    def invoice_lines(
+        self,
+        month: dt.date,  # noqa: ARG002
+        buyer_ean: str | None = None,  # noqa: ARG002
+    ) -> dict[str, list[InvoiceLine]]:
+        return {b.ean: [WHOLE_MONTH] for b in self.buyers_}
+
+    def pending_adjustments(
+        self,
+        month: dt.date,  # noqa: ARG002
+        buyer_ean: str | None = None,  # noqa: ARG002
+    ) -> dict[str, list[AdjustmentLine]]:
+        return {}
+
+
+def test_issuing_saves_the_invoices_in_groups_of_the_line_budget(monkeypatch):
+    # One save of a 10,000-contract month never returned (psycopg pipeline; ADR 0012).
+    ledger = Ledger(env=ledger_env("memory", Path()), clock=FixedClock.at_local(MARCH))
+    saves: list[int] = []
+    save = ledger.save
+
+    def counting_save(*aggregates: Any, **kwargs: Any) -> Any:
+        saves.append(len(aggregates))
+        return save(*aggregates, **kwargs)
+
+    monkeypatch.setattr(ledger, "save", counting_save)
+    monkeypatch.setattr("ledger.application.INVOICE_LINES_PER_SAVE", 1)
+    issued = ledger.issue_invoices(MARCH, MonthSource([BUYER, PAYER]), actor=OPERATOR)
+    assert saves == [1, 1]
+    assert sorted(i.buyer.ean for i in issued) == sorted([BUYER.ean, PAYER.ean])
+    assert ledger.get_invoice(PAYER.ean, MARCH).lines == (WHOLE_MONTH,)

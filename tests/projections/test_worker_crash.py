@@ -42,6 +42,8 @@ def worker(settings: Settings) -> subprocess.Popen[bytes]:
         "KONTRAKTLEDGER_POSTGRES_PASSWORD": settings.postgres_password.get_secret_value(),
         "KONTRAKTLEDGER_POSTGRES_DBNAME": settings.postgres_dbname,
         "KONTRAKTLEDGER_POSTGRES_SCHEMA": settings.postgres_schema,
+        # Small batches, so that the worker is killed between commits, mid-stream.
+        "KONTRAKTLEDGER_VIEW_BATCH_SIZE": "200",
         "KONTRAKTLEDGER_CITIZEN_KEY": (settings.citizen_key.get_secret_value())
         if settings.citizen_key
         else "",
