@@ -37,6 +37,24 @@ def redact_cpr(
     return {key: redact(value) for key, value in event_dict.items()}
 
 
+class _StderrLogger:
+    """Writes each line to the ``sys.stderr`` of the moment, not the one at set-up.
+
+    A logger holding the stream it was created with breaks once that stream is
+    replaced and closed (a test's captured stderr, a daemon's redirected one).
+    """
+
+    def msg(self, message: str) -> None:
+        """Write one line."""
+        print(message, file=sys.stderr, flush=True)  # noqa: T201 - the log sink itself
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: object) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure(level: int = logging.INFO) -> None:
     """Log JSON lines to stderr with timestamps, request ids and CPR redaction."""
     structlog.configure(
@@ -49,6 +67,6 @@ def configure(level: int = logging.INFO) -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

@@ -1,0 +1,80 @@
+"""The FastAPI application: ``create_app(settings)`` wires the ledger, views and stores."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from adapters.api_keys import build_key_store
+from adapters.bootstrap import build
+from adapters.idempotency import build_idempotency_store
+from adapters.settings import Settings
+from adapters.views import Views
+from api.context import Context
+from api.observability import install_observability
+from api.problems import install_problem_handlers
+from api.routes import contracts
+from ledger.clock import Clock
+
+DESCRIPTION = """\
+The contract ledger for Danish municipalities buying social-care places
+(Serviceloven §§ 85, 103, 104, 107, 108, ABL § 105) from providers.
+
+Every change to a contract is an immutable event. Reads can ask for a day
+(`as_of`, valid time) and for what was known at an instant (`known_at`,
+record time).
+
+**Authentication:** `Authorization: Bearer <API key>`. `ledger keys create`
+makes a key, and `ledger serve` prints demo keys. You see only contracts your
+organisation is a party to. Anything else is a 404.
+
+**Writes:** send the `ETag` you read back as `If-Match` (a stale one gets 412).
+Send an `Idempotency-Key` to make a retried POST safe.
+
+**Errors** are RFC 9457 problem documents (`application/problem+json`).
+"""
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the API over the storage ``settings`` name (default: from the environment)."""
+    settings = settings or Settings()
+    runtime = build(settings, clock=clock)
+    ctx = Context(
+        settings=settings,
+        runtime=runtime,
+        views=Views(settings, runtime.ledger),
+        keys=build_key_store(settings),
+        idempotency=build_idempotency_store(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="kontraktledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.context = ctx
+    install_problem_handlers(app)
+    install_observability(app, readiness=lambda: _readiness(ctx), lag=lambda: _lag(ctx))
+    app.include_router(contracts.router)
+    return app
+
+
+def _readiness(ctx: Context) -> dict[str, bool]:
+    checks = {"store": False, "views": False}
+    ctx.views.head()
+    checks["store"] = True
+    ctx.views.status()
+    checks["views"] = True
+    return checks
+
+
+def _lag(ctx: Context) -> dict[str, int]:
+    return {status.name: status.lag for status in ctx.views.status()}

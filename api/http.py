@@ -1,0 +1,112 @@
+"""Conventions every route shares: ETags, If-Match, Idempotency-Key, contract bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from adapters.idempotency import StoredResponse
+from api.auth import Caller
+from api.context import Context
+from api.problems import IdempotencyMismatch, PreconditionFailed
+from api.schemas import contract_out
+from ledger.contract import Contract
+from ledger.errors import LedgerError
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def etag(version: int) -> str:
+    """The ETag of a contract version."""
+    return f'"{version}"'
+
+
+def expected_version(request: Request) -> int | None:
+    """The version named by ``If-Match``, or None when the header is absent."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _ETAG.match(header)
+    if match is None:
+        msg = f'If-Match must be a contract ETag such as "3", not {header!r}'
+        raise PreconditionFailed(msg)
+    return int(match.group(1))
+
+
+def contract_response(
+    ctx: Context,
+    contract: Contract,
+    *,
+    status: int = 200,
+    as_of: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    location: str | None = None,
+) -> JSONResponse:
+    """The contract as a response with its version as ETag."""
+    day = as_of or ctx.ledger.today()
+    try:
+        prices = ctx.ledger.prices_on(contract.id, day, known_at=known_at)
+        price_error = None
+    except LedgerError as error:  # e.g. no tariff sheet for the year yet (G3)
+        prices, price_error = {}, str(error)
+    body = contract_out(contract, prices, day, known_at, price_error)
+    headers = {"ETag": etag(contract.version)}
+    if location is not None:
+        headers["Location"] = location
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def idempotent(
+    ctx: Context,
+    caller: Caller,
+    request: Request,
+    body: BaseModel | None,
+    produce: Callable[[], Response],
+) -> Response:
+    """Run ``produce`` once per ``Idempotency-Key``; a repeat returns the first response.
+
+    The key is scoped to the caller's organisation and API key. The same key
+    with a different method, path or body is refused (422): it would
+    otherwise hide a second, different command.
+    """
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return produce()
+    scope = f"{caller.organisation}/{caller.key.key_id}"
+    content = "" if body is None else body.model_dump_json()
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{content}".encode()).hexdigest()
+    stored = ctx.idempotency.get(scope, key)
+    if stored is None:
+        response = produce()
+        if response.status_code >= 500:  # noqa: PLR2004 - server errors are not remembered
+            return response
+        headers = {k: v for k, v in response.headers.items() if k.lower() in {"etag", "location"}}
+        stored = ctx.idempotency.put(
+            scope,
+            key,
+            StoredResponse(digest, response.status_code, headers, bytes(response.body)),
+        )
+        if stored.request_hash == digest and bytes(response.body) == stored.body:
+            return response
+    if stored.request_hash != digest:
+        msg = "this Idempotency-Key was used with a different request"
+        raise IdempotencyMismatch(msg)
+    media = "application/problem+json" if stored.status >= 400 else "application/json"  # noqa: PLR2004
+    return Response(
+        stored.body,
+        status_code=stored.status,
+        headers={**stored.headers, "Idempotent-Replayed": "true"},
+        media_type=media,
+    )
+
+
+def dump(value: object) -> str:
+    """Compact JSON (for logs and hashes)."""
+    return json.dumps(value, sort_keys=True, default=str)

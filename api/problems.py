@@ -1,0 +1,213 @@
+"""Every error as an RFC 9457 problem document, mapped in this one module.
+
+Status codes:
+
+- 401: no valid API key (:class:`Unauthenticated`).
+- 404: unknown, or not visible to the caller. Another party's contract is a
+  404, never a 403, so ids cannot be probed.
+- 422: invalid input. Pydantic's validation errors, the domain's
+  :class:`~ledger.errors.InvalidValue`, and a body that names something that
+  does not exist (an unknown step, tariff model, line or citizen), with
+  ``field`` naming the input.
+- 409: a rule of the contract, with its ``rule`` code and ``clause``.
+- 403: the caller sees the contract but the clause gives the act to the
+  other party.
+- 412: ``If-Match`` names a version the contract is no longer at.
+- 409: any other concurrent change, caught when saving.
+
+The ``type`` of each problem is a stable URN built from the rule code
+(``urn:kontraktledger:problem:<rule>``), so clients can branch on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger import errors
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:kontraktledger:problem:"
+
+
+class FieldProblem(BaseModel):
+    """One invalid input."""
+
+    field: str = Field(description="Where the input is, e.g. `body.lines.0.step`")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(
+        description="Stable URN of the problem kind", examples=[f"{TYPE_PREFIX}not-found"]
+    )
+    title: str
+    status: int
+    detail: str
+    instance: str | None = Field(None, description="The request path")
+    rule: str | None = Field(None, description="The rule broken (stable code)")
+    clause: str | None = Field(
+        None, description="The clause of Bilag 1 or the tariff model, or a gap id (G1-G25)"
+    )
+    field: str | None = Field(None, description="The offending input, when there is one")
+    errors: list[FieldProblem] | None = None
+
+
+class Unauthenticated(Exception):
+    """No valid bearer API key."""
+
+
+class PreconditionFailed(Exception):
+    """``If-Match`` does not match the contract's version."""
+
+
+class IdempotencyMismatch(Exception):
+    """An ``Idempotency-Key`` reused with a different request."""
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    request: Request | None = None,
+    rule: str | None = None,
+    clause: str | None = None,
+    field: str | None = None,
+    field_errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem response."""
+    document = Problem(
+        type=TYPE_PREFIX + (rule or _slug(title)),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=None if request is None else request.url.path,
+        rule=rule,
+        clause=clause or None,
+        field=field,
+        errors=field_errors,
+    )
+    return JSONResponse(
+        document.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _slug(title: str) -> str:
+    return title.lower().replace(" ", "-")
+
+
+_INPUT_NOT_FOUND = (
+    errors.UnknownStep,
+    errors.UnknownTariffModel,
+    errors.UnknownServiceLine,
+    errors.CitizenNotFound,
+)
+
+
+def ledger_error_response(request: Request, error: errors.LedgerError) -> JSONResponse:  # noqa: PLR0911 - one return per status
+    """The problem for a domain error."""
+    common: dict[str, Any] = {
+        "request": request,
+        "rule": error.rule,
+        "clause": error.clause,
+        "field": error.field,
+    }
+    if isinstance(error, _INPUT_NOT_FOUND):
+        # The body names something that does not exist: invalid input, not a missing resource.
+        return problem(422, "Invalid input", error.message, **common)
+    if isinstance(error, errors.NotFound):
+        return problem(404, "Not found", error.message, **common)
+    if isinstance(error, errors.InvalidValue):
+        return problem(422, "Invalid input", str(error), **common)
+    if isinstance(error, errors.NotPermitted):
+        return problem(403, "Not permitted", str(error), **common)
+    if isinstance(error, errors.ConcurrencyConflict):
+        if request.headers.get("if-match") is not None:
+            return problem(412, "Precondition failed", str(error), **common)
+        return problem(409, "Concurrent change", str(error), **common)
+    return problem(409, "Rule violated", str(error), **common)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every error the app can raise to a problem document."""
+
+    @app.exception_handler(errors.LedgerError)
+    async def _ledger(request: Request, error: errors.LedgerError) -> JSONResponse:
+        return ledger_error_response(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        found = [
+            FieldProblem(
+                field=".".join(str(part) for part in item.get("loc", ())),
+                message=str(item.get("msg", "invalid")),
+            )
+            for item in error.errors()
+        ]
+        first = found[0].field if found else None
+        detail = "; ".join(f"{f.field}: {f.message}" for f in found) or "invalid input"
+        return problem(
+            422,
+            "Invalid input",
+            detail,
+            request=request,
+            rule="invalid-value",
+            field=first,
+            field_errors=found,
+        )
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(request: Request, error: Unauthenticated) -> JSONResponse:
+        return problem(
+            401,
+            "Unauthenticated",
+            str(error) or "a valid API key is required: Authorization: Bearer <key>",
+            request=request,
+            rule="unauthenticated",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(PreconditionFailed)
+    async def _precondition(request: Request, error: PreconditionFailed) -> JSONResponse:
+        return problem(
+            412,
+            "Precondition failed",
+            str(error),
+            request=request,
+            rule="concurrent-modification",
+            field="If-Match",
+        )
+
+    @app.exception_handler(IdempotencyMismatch)
+    async def _idempotency(request: Request, error: IdempotencyMismatch) -> JSONResponse:
+        return problem(
+            422,
+            "Idempotency key reused",
+            str(error),
+            request=request,
+            rule="idempotency-key-reused",
+            field="Idempotency-Key",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed"}
+        return problem(
+            error.status_code,
+            titles.get(error.status_code, "HTTP error"),
+            str(error.detail),
+            request=request,
+            headers=dict(error.headers or {}),
+        )

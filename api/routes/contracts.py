@@ -1,0 +1,763 @@
+"""Contracts: draft, read (as of a day, as known at a time), list, and every command.
+
+Each route parses, finds the contract the caller may see (else 404), calls
+the application service with the ``If-Match`` version, and answers with the
+contract's state after the command and its new ETag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from api.auth import Authenticated, Caller, Ctx, require_role, visible_contract
+from api.context import Context
+from api.http import contract_response, expected_version, idempotent
+from api.schemas import Body, ComponentPriceIn, ContractDraftIn, ContractOut
+from ledger.values import (
+    AbsenceKind,
+    ComponentPrice,
+    IndexSource,
+    Party,
+    RequestNature,
+    RescissionGround,
+    Role,
+)
+
+router = APIRouter(prefix="/v1/contracts", tags=["contracts"])
+
+ContractId = Annotated[uuid.UUID, "the contract's id"]
+COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such contract, or not visible to the caller"},
+    409: {"description": "A rule of the contract forbids it (problem names rule and clause)"},
+    412: {"description": "If-Match does not match the contract's version"},
+    422: {"description": "Invalid input (problem names the field)"},
+}
+
+
+class ContractPage(BaseModel):
+    """One page of contracts and the cursor of the next."""
+
+    items: list[dict[str, Any]]
+    next_cursor: uuid.UUID | None = Field(
+        description="Pass as `after` for the next page; null on the last page"
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ContractOut,
+    responses=COMMAND_RESPONSES,
+    summary="Draft a placement (indplacering)",
+)
+def draft_contract(
+    body: ContractDraftIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """Draft a contract for a registered citizen; the buyer drafts (pkt. 1-5, 9, 15, 17)."""
+
+    def produce() -> Response:
+        contract_id = ctx.ledger.draft_contract(
+            buyer=body.buyer.value(),
+            payer=None if body.payer is None else body.payer.value(),
+            provider=body.provider.value(),
+            citizen_id=body.citizen_id,
+            lines=[line.value() for line in body.lines],
+            terms=body.terms.value(),
+            actor=caller.actor,
+        )
+        contract = ctx.ledger.get_contract(contract_id)
+        return contract_response(ctx, contract, status=201, location=f"/v1/contracts/{contract_id}")
+
+    return idempotent(ctx, caller, request, body, produce)
+
+
+@router.get(
+    "/{contract_id}",
+    response_model=ContractOut,
+    responses={404: COMMAND_RESPONSES[404]},
+    summary="Read a contract",
+)
+def read_contract(
+    contract_id: ContractId,
+    caller: Authenticated,
+    ctx: Ctx,
+    as_of: Annotated[
+        dt.date | None, Query(description="Prices and steps on this day (default: today)")
+    ] = None,
+    known_at: Annotated[
+        dt.datetime | None,
+        Query(description="As recorded at this instant (auditors' record time), with timezone"),
+    ] = None,
+) -> Response:
+    """The contract's state and each line's daily price on ``as_of``, as known at ``known_at``."""
+    contract = visible_contract(ctx, caller, contract_id, known_at)
+    return contract_response(ctx, contract, as_of=as_of, known_at=known_at)
+
+
+@router.get("", response_model=ContractPage, summary="List contracts")
+def list_contracts(
+    caller: Authenticated,
+    ctx: Ctx,
+    buyer: Annotated[str | None, Query(description="Buyer CVR or EAN")] = None,
+    provider: Annotated[str | None, Query(description="Provider CVR or P-number")] = None,
+    offer: Annotated[str | None, Query(description="Offer code (tilbud)")] = None,
+    paragraph: Annotated[str | None, Query(description="e.g. 85 or §104")] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="draft, offered, final, signed, under-notice or ended",
+            pattern="^(draft|offered|final|signed|under-notice|ended)$",
+        ),
+    ] = None,
+    after: Annotated[uuid.UUID | None, Query(description="Cursor: the last id seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ContractPage:
+    """The contracts the caller is a party to, matching every filter, by id."""
+    ctx.views.wait()
+    found = ctx.views.summary.search(
+        today=ctx.ledger.today(),
+        buyer=buyer,
+        provider=provider,
+        offer=offer,
+        paragraph=paragraph,
+        status=status,
+        after=after,
+        limit=limit,
+        party=_party_scope(caller),
+    )
+    items = [
+        {
+            "contract_id": str(s.contract_id),
+            "version": s.version,
+            "status": s.status,
+            "buyer": {"name": s.buyer_name, "cvr": s.buyer_cvr, "ean": s.buyer_ean},
+            "provider": {"name": s.provider_name, "registration": s.provider_registration},
+            "offer": s.offer,
+            "citizen_id": str(s.citizen_id),
+            "total_daily": str(s.total_daily),
+            "lines": [
+                {
+                    "line_id": line.line_id,
+                    "paragraph": line.paragraph,
+                    "step": line.step,
+                    "daily": None if line.daily is None else str(line.daily),
+                }
+                for line in s.lines
+            ],
+        }
+        for s in found
+    ]
+    next_cursor = found[-1].contract_id if len(found) == limit else None
+    return ContractPage(items=items, next_cursor=next_cursor)
+
+
+def _party_scope(caller: Caller) -> tuple[str, str]:
+    """Which side the caller's organisation must be on: ("buyer"|"provider"|"either", org)."""
+    if caller.role is Role.BUYER_ADMIN:
+        return ("buyer", caller.organisation)
+    if caller.role is Role.PROVIDER_ADMIN:
+        return ("provider", caller.organisation)
+    if caller.role is Role.AUDITOR:
+        return ("either", caller.organisation)
+    return ("none", caller.organisation)
+
+
+# --- commands ------------------------------------------------------------------------
+
+
+def _command(
+    ctx: Context,
+    caller: Caller,
+    request: Request,
+    contract_id: uuid.UUID,
+    body: BaseModel | None,
+    act: Callable[[int | None], object],
+) -> Response:
+    """Run one contract command: visible, If-Match, act, answer with the new state."""
+
+    def produce() -> Response:
+        visible_contract(ctx, caller, contract_id)
+        act(expected_version(request))
+        return contract_response(ctx, ctx.ledger.get_contract(contract_id))
+
+    return idempotent(ctx, caller, request, body, produce)
+
+
+def _post(path: str, summary: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    return router.post(
+        path, response_model=ContractOut, responses=COMMAND_RESPONSES, summary=summary
+    )
+
+
+class OnDay(Body):
+    """A dated act."""
+
+    on: dt.date = Field(description="The business date of the act")
+
+
+class SignIn(Body):
+    """A party's signature (underskrift, pkt. 18)."""
+
+    party: Party
+    signed_on: dt.date
+
+
+class StepChangeIn(Body):
+    """An agreed step change (ændring af takstniveau, pkt. 16 / 4.1)."""
+
+    line_id: str
+    step: str
+    effective_from: dt.date = Field(description="Ikrafttræden")
+    agreed_on: dt.date
+    agreement_ref: str = Field(min_length=1, description="Reference to the written agreement")
+
+
+class RenegotiationIn(Body):
+    """A request to renegotiate a line (anmodning om genforhandling, pkt. 16)."""
+
+    line_id: str
+    requested_by: Party
+    received_on: dt.date = Field(description="The day the description was received")
+    nature: RequestNature = Field(description="lasting (vedblivende) or temporary (midlertidig)")
+    description: str = Field(min_length=1)
+    proposed_step: str | None = None
+    proposed_prices: list[ComponentPriceIn] = Field(default_factory=list)
+    requested_effective_from: dt.date | None = None
+
+
+class AnswerIn(Body):
+    """The answer to a renegotiation request (svar, pkt. 16)."""
+
+    answered_by: Party
+    answered_on: dt.date
+    approved: bool
+    reason: str = ""
+    agreement_ref: str | None = None
+
+
+class AllongeIn(Body):
+    """A temporary price supplement (allonge)."""
+
+    line_id: str
+    valid_from: dt.date
+    valid_to: dt.date
+    daily_delta: Decimal = Field(description="DKK per day added (negative: reduction)")
+    description: str = Field(min_length=1)
+    agreement_ref: str = Field(min_length=1)
+    buyer_accepted: bool
+
+
+class AbsenceIn(Body):
+    """The start of a hospitalisation, imprisonment or custody (pkt. 14)."""
+
+    kind: AbsenceKind = Field(description="hospital (indlæggelse), prison, custody")
+    started_on: dt.date
+
+
+class NonDeliveryIn(Body):
+    """A report that the service is not delivered (misligholdelse, pkt. 10)."""
+
+    by: Party
+    reported_on: dt.date
+    cause: str = Field(min_length=1)
+    citizen_related: bool
+
+
+class ForceMajeureIn(Body):
+    """Force majeure (pkt. 10)."""
+
+    by: Party
+    declared_on: dt.date
+    description: str = Field(min_length=1)
+
+
+class RescissionIn(Body):
+    """Ending the contract without notice (ophævelse, pkt. 10)."""
+
+    by: Party
+    effective_on: dt.date
+    ground: RescissionGround
+
+
+class FrameworkChangeIn(Body):
+    """A framework-agreement change notified by 1 December (rammeaftale, pkt. 4)."""
+
+    received_on: dt.date
+    framework_version: str = Field(min_length=1)
+    adoption_year: int = Field(ge=2000, le=2100)
+
+
+class NoticeIn(Body):
+    """Notice of termination (opsigelse, pkt. 9)."""
+
+    given_by: Party
+    given_on: dt.date
+
+
+class FollowUpIn(Body):
+    """A follow-up held (opfølgning, G20)."""
+
+    line_id: str
+    held_on: dt.date
+
+
+class RespiteUsedIn(Body):
+    """Respite døgn used in a month (aflastning, pkt. 5)."""
+
+    line_id: str
+    month: dt.date = Field(description="Any day of the month")
+    days: list[dt.date] = Field(description="The døgn used")
+
+
+class IndexRegulationIn(Body):
+    """The yearly index regulation of agreed prices (særforanstaltning, pkt. 8)."""
+
+    year: int = Field(ge=2000, le=2100)
+    pl_percentage: Decimal
+    overhead_percentage: Decimal = Decimal(0)
+    source: IndexSource
+    edition: str = Field(min_length=1)
+    beyond_index_percentage: Decimal = Decimal(0)
+
+
+@_post("/{contract_id}/offer", "Offer the place (tilbud om plads)")
+def offer(
+    contract_id: ContractId, body: OnDay, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """The provider offers the citizen the place (4.1)."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.offer_place(
+            contract_id, body.on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/finalise", "Make the placement final (endelig indplacering)")
+def finalise(
+    contract_id: ContractId, body: OnDay, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """Make the placement final (4.1); steps are agreed from now on."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.finalise_placement(
+            contract_id, body.on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/signatures", "Sign (underskrift)")
+def sign(
+    contract_id: ContractId, body: SignIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """A party signs (pkt. 18); each party signs for itself."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.sign(
+            contract_id, body.party, body.signed_on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/step-changes", "Agree a step change")
+def change_step(
+    contract_id: ContractId, body: StepChangeIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """Record a step change both parties agreed in writing."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.change_step(
+            contract_id,
+            body.line_id,
+            body.step,
+            effective_from=body.effective_from,
+            agreed_on=body.agreed_on,
+            agreement_ref=body.agreement_ref,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/renegotiations", "Request a renegotiation (genforhandling)")
+def request_renegotiation(
+    contract_id: ContractId,
+    body: RenegotiationIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """Request a renegotiation of a line (pkt. 16); only lasting changes are a ground."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.request_renegotiation(
+            contract_id,
+            body.line_id,
+            requested_by=body.requested_by,
+            received_on=body.received_on,
+            nature=body.nature,
+            description=body.description,
+            proposed_step=body.proposed_step,
+            proposed_prices=[ComponentPrice(p.component, p.daily) for p in body.proposed_prices],
+            requested_effective_from=body.requested_effective_from,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/renegotiations/{request_id}/answer", "Answer a renegotiation")
+def answer_renegotiation(
+    contract_id: ContractId,
+    request_id: str,
+    body: AnswerIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """Approve or reject (pkt. 16); the party that did not request it answers."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.answer_renegotiation(
+            contract_id,
+            request_id,
+            answered_by=body.answered_by,
+            answered_on=body.answered_on,
+            approved=body.approved,
+            reason=body.reason,
+            agreement_ref=body.agreement_ref,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/allonges", "Add an allonge")
+def add_allonge(
+    contract_id: ContractId, body: AllongeIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """A temporary price supplement for a period."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.add_allonge(
+            contract_id,
+            body.line_id,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            daily_delta=body.daily_delta,
+            description=body.description,
+            agreement_ref=body.agreement_ref,
+            buyer_accepted=body.buyer_accepted,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/absences", "Start a hospitalisation, imprisonment or custody")
+def start_absence(
+    contract_id: ContractId, body: AbsenceIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """Record that an absence started (pkt. 14); the provider must notify within 7 days."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.start_absence(
+            contract_id, body.kind, body.started_on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/absences/{absence_id}/notice", "Notify an absence (pkt. 14)")
+def notify_absence(
+    contract_id: ContractId,
+    absence_id: str,
+    body: OnDay,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """The provider notifies the buyer of the absence."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.notify_absence(
+            contract_id, absence_id, body.on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/absences/{absence_id}/end", "End an absence")
+def end_absence(
+    contract_id: ContractId,
+    absence_id: str,
+    body: OnDay,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """The absence ended."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.end_absence(
+            contract_id, absence_id, body.on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/non-delivery", "Report non-delivery (pkt. 10)")
+def report_non_delivery(
+    contract_id: ContractId,
+    body: NonDeliveryIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """Report that the service is not delivered."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.report_non_delivery(
+            contract_id,
+            by=body.by,
+            reported_on=body.reported_on,
+            cause=body.cause,
+            citizen_related=body.citizen_related,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/force-majeure", "Declare force majeure (pkt. 10)")
+def declare_force_majeure(
+    contract_id: ContractId,
+    body: ForceMajeureIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """Declare force majeure."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.declare_force_majeure(
+            contract_id,
+            by=body.by,
+            declared_on=body.declared_on,
+            description=body.description,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/rescission", "Rescind without notice (ophævelse, pkt. 10)")
+def rescind(
+    contract_id: ContractId, body: RescissionIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """End the contract without notice on a pkt. 10 ground."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.rescind_without_notice(
+            contract_id,
+            by=body.by,
+            effective_on=body.effective_on,
+            ground=body.ground,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/framework-changes", "Notify a framework change (pkt. 4)")
+def notify_framework_change(
+    contract_id: ContractId,
+    body: FrameworkChangeIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """The provider notifies the yearly framework change by 1 December."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.notify_framework_change(
+            contract_id,
+            received_on=body.received_on,
+            framework_version=body.framework_version,
+            adoption_year=body.adoption_year,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/notice", "Give notice (opsigelse, pkt. 9)")
+def give_notice(
+    contract_id: ContractId, body: NoticeIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """Either party gives notice; the notice period and payment end follow the terms."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.give_notice(
+            contract_id,
+            given_by=body.given_by,
+            given_on=body.given_on,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/reoccupation", "Record re-occupation of the place (pkt. 9)")
+def record_reoccupation(
+    contract_id: ContractId, body: OnDay, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """The place is filled again; payment options 1 and 2 end the payment."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.record_reoccupation(
+            contract_id, body.on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/follow-ups", "Record a follow-up (opfølgning)")
+def hold_follow_up(
+    contract_id: ContractId, body: FollowUpIn, request: Request, caller: Authenticated, ctx: Ctx
+) -> Response:
+    """A follow-up was held on a line (G20)."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.hold_follow_up(
+            contract_id, body.line_id, body.held_on, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/respite-days", "Record respite days used (aflastning)")
+def record_respite_used(
+    contract_id: ContractId,
+    body: RespiteUsedIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """The provider records the respite døgn used in a month."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.record_respite_used(
+            contract_id,
+            body.line_id,
+            body.month,
+            body.days,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/index-regulations", "Regulate agreed prices by index (pkt. 8)")
+def regulate_by_index(
+    contract_id: ContractId,
+    body: IndexRegulationIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """Apply the year's price-and-wage index to a særforanstaltning's agreed prices."""
+    require_role(caller, Role.BUYER_ADMIN, Role.PROVIDER_ADMIN)
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.regulate_by_index(
+            contract_id,
+            body.year,
+            pl_percentage=body.pl_percentage,
+            overhead_percentage=body.overhead_percentage,
+            source=body.source,
+            edition=body.edition,
+            beyond_index_percentage=body.beyond_index_percentage,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )

@@ -1,0 +1,285 @@
+"""The contract API through HTTP: draft, read, list, commands, and their conventions.
+
+Every rejected request is checked to record nothing (the event log's head
+does not move).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters import demo
+from adapters.bootstrap import migrate
+from adapters.demo import BUYER_NORD, BUYER_SYD, STOTTEPAKKEN
+from adapters.settings import Settings
+from api.app import create_app
+from api.context import Context
+from ledger.clock import FixedClock, local_instant
+from ledger.values import Role
+
+TODAY = dt.date(2025, 3, 3)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[TestClient, Context]]:
+    settings = Settings(storage="sqlite", data_dir=tmp_path)
+    migrate(settings)
+    app = create_app(settings, clock=FixedClock(local_instant(TODAY)))
+    ctx = app.state.context
+    demo.load(ctx.ledger, ctx.citizens)  # tariff sheets and a few contracts
+    with TestClient(app) as client:
+        yield client, app.state.context
+
+
+def key(ctx: Context, organisation: str, role: Role) -> dict[str, str]:
+    _, token = ctx.keys.create(organisation, role)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def head(ctx: Context) -> int:
+    return ctx.views.head()
+
+
+def draft_body(ctx: Context, *, buyer: Any = BUYER_NORD) -> dict[str, Any]:
+    citizen = ctx.citizens.register("0101901234", "Test Borger")
+    return {
+        "buyer": {"name": buyer.name, "cvr": buyer.cvr, "ean": buyer.ean},
+        "provider": {
+            "offer": STOTTEPAKKEN.offer,
+            "name": STOTTEPAKKEN.name,
+            "registration": STOTTEPAKKEN.registration,
+            "operator": STOTTEPAKKEN.operator.value,
+        },
+        "citizen_id": str(citizen),
+        "lines": [
+            {
+                "paragraph": "SEL §104",
+                "tariff_model": "slotsvaenget-104",
+                "step": "1:2",
+                "quantity": "1",
+                "unit": "days-per-week",
+                "start": "2025-03-01",
+            }
+        ],
+        "terms": {
+            "payment_option": "1",
+            "notice_period": {"months": 3},
+            "data_role": "independent-controller",
+        },
+    }
+
+
+def test_a_request_without_a_valid_key_is_a_401_problem(api):
+    client, _ = api
+    for headers in ({}, {"Authorization": "Bearer kl_nope_nope"}):
+        response = client.get("/v1/contracts", headers=headers)
+        assert 401 == response.status_code
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "urn:kontraktledger:problem:unauthenticated" == response.json()["type"]
+
+
+def test_a_buyer_drafts_a_contract_and_reads_it_back_with_its_etag(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    created = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer)
+    assert 201 == created.status_code, created.text
+    body = created.json()
+    assert '"1"' == created.headers["etag"]
+    assert f"/v1/contracts/{body['contract_id']}" == created.headers["location"]
+    assert "draft" == body["status"]
+    read = client.get(created.headers["location"], headers=buyer)
+    assert 200 == read.status_code
+    assert body["contract_id"] == read.json()["contract_id"]
+    assert "1:2" == read.json()["lines"][0]["step"]
+
+
+def test_another_partys_contract_is_not_found(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
+    for stranger in (
+        key(ctx, BUYER_SYD.cvr, Role.BUYER_ADMIN),
+        key(ctx, BUYER_SYD.cvr, Role.AUDITOR),
+        key(ctx, "12345674", Role.PROVIDER_ADMIN),
+    ):
+        response = client.get(location, headers=stranger)
+        assert 404 == response.status_code
+        assert "contract-not-found" == response.json()["rule"]
+    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    assert 200 == client.get(location, headers=provider).status_code
+    auditor = key(ctx, BUYER_NORD.cvr, Role.AUDITOR)
+    assert 200 == client.get(location, headers=auditor).status_code
+
+
+def test_a_bad_check_digit_is_a_422_naming_the_field_and_records_nothing(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    before = head(ctx)
+    body = draft_body(ctx)
+    body["buyer"]["ean"] = "5798000000019"  # wrong check digit
+    response = client.post("/v1/contracts", json=body, headers=buyer)
+    assert 422 == response.status_code
+    assert "body.buyer.ean" == response.json()["field"]
+    assert before == head(ctx)
+
+
+def test_a_buyer_cannot_draft_for_another_municipality(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_SYD.cvr, Role.BUYER_ADMIN)
+    before = head(ctx)
+    response = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer)
+    assert 403 == response.status_code
+    assert "not-permitted" == response.json()["rule"]
+    assert before == head(ctx)
+
+
+def test_a_stale_if_match_is_a_412_and_the_current_one_succeeds(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
+    before = head(ctx)
+    stale = client.post(
+        f"{location}/offer", json={"on": "2025-03-01"}, headers={**provider, "If-Match": '"7"'}
+    )
+    assert 412 == stale.status_code
+    assert before == head(ctx)
+    offered = client.post(
+        f"{location}/offer", json={"on": "2025-03-01"}, headers={**provider, "If-Match": '"1"'}
+    )
+    assert 200 == offered.status_code, offered.text
+    assert '"2"' == offered.headers["etag"]
+    assert "offered" == offered.json()["status"]
+
+
+def test_two_clients_with_the_same_if_match_one_wins_one_gets_412(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
+    follow_up = {"line_id": "1", "held_on": "2025-03-02"}
+    first = client.post(
+        f"{location}/follow-ups", json=follow_up, headers={**buyer, "If-Match": '"1"'}
+    )
+    second = client.post(
+        f"{location}/follow-ups", json=follow_up, headers={**buyer, "If-Match": '"1"'}
+    )
+    assert [200, 412] == [first.status_code, second.status_code]
+    assert 2 == client.get(location, headers=buyer).json()["version"]
+
+
+def test_a_rule_violation_is_a_409_with_rule_and_clause_and_records_nothing(api):
+    client, ctx = api
+    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
+    placed = {"on": "2025-03-01"}
+    assert 200 == client.post(f"{location}/offer", json=placed, headers=provider).status_code
+    assert 200 == client.post(f"{location}/finalise", json=placed, headers=buyer).status_code
+    before = head(ctx)
+    response = client.post(
+        f"{location}/renegotiations",
+        json={
+            "line_id": "1",
+            "requested_by": "buyer",
+            "received_on": "2025-03-02",
+            "nature": "temporary",
+            "description": "a short stay elsewhere",
+            "proposed_step": "1:3",
+        },
+        headers=buyer,
+    )
+    assert 409 == response.status_code, response.text
+    problem = response.json()
+    assert "temporary-change-not-a-ground" == problem["rule"]
+    assert "pkt. 16" in problem["clause"]
+    assert before == head(ctx)
+
+
+def test_the_provider_notifies_a_hospitalisation_and_the_buyer_may_not(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
+    started = client.post(
+        f"{location}/absences",
+        json={"kind": "hospital", "started_on": "2025-03-02"},
+        headers=provider,
+    )
+    assert 200 == started.status_code, started.text
+    absence = started.json()["absences"][0]["absence_id"]
+    before = head(ctx)
+    refused = client.post(
+        f"{location}/absences/{absence}/notice", json={"on": "2025-03-03"}, headers=buyer
+    )
+    assert 403 == refused.status_code
+    assert before == head(ctx)
+    notified = client.post(
+        f"{location}/absences/{absence}/notice", json={"on": "2025-03-03"}, headers=provider
+    )
+    assert 200 == notified.status_code
+    assert "2025-03-03" == notified.json()["absences"][0]["notified_on"]
+
+
+def test_an_idempotency_key_replays_the_first_response_and_records_once(api):
+    client, ctx = api
+    buyer = {**key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN), "Idempotency-Key": "draft-1"}
+    body = draft_body(ctx)
+    first = client.post("/v1/contracts", json=body, headers=buyer)
+    after_first = head(ctx)
+    again = client.post("/v1/contracts", json=body, headers=buyer)
+    assert 201 == again.status_code
+    assert first.json() == again.json()
+    assert "true" == again.headers["idempotent-replayed"]
+    assert after_first == head(ctx)
+    changed = client.post("/v1/contracts", json={**body, "lines": body["lines"] * 2}, headers=buyer)
+    assert 422 == changed.status_code
+    assert "Idempotency-Key" == changed.json()["field"]
+    assert after_first == head(ctx)
+
+
+def test_the_list_shows_only_the_callers_contracts_with_a_cursor(api):
+    client, ctx = api
+    nord = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    syd = key(ctx, BUYER_SYD.cvr, Role.BUYER_ADMIN)
+    earlier = {i["contract_id"] for i in client.get("/v1/contracts", headers=nord).json()["items"]}
+    mine = {
+        client.post("/v1/contracts", json=draft_body(ctx), headers=nord).json()["contract_id"]
+        for _ in range(3)
+    }
+    client.post("/v1/contracts", json=draft_body(ctx, buyer=BUYER_SYD), headers=syd)
+    seen: set[str] = set()
+    cursor = None
+    for _ in range(10):
+        query = "/v1/contracts?limit=2" + (f"&after={cursor}" if cursor else "")
+        page = client.get(query, headers=nord).json()
+        assert len(page["items"]) <= 2
+        seen |= {item["contract_id"] for item in page["items"]}
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert earlier | mine == seen
+    assert all(
+        i["buyer"]["cvr"] == BUYER_NORD.cvr
+        for i in client.get("/v1/contracts", headers=nord).json()["items"]
+    )
+    drafts = client.get("/v1/contracts?status=draft", headers=nord).json()
+    assert mine <= {i["contract_id"] for i in drafts["items"]}
+
+
+def test_an_unknown_step_is_a_422_naming_the_field_and_records_nothing(api):
+    client, ctx = api
+    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    body = draft_body(ctx)
+    body["lines"][0]["step"] = "9:9"
+    before = head(ctx)
+    response = client.post("/v1/contracts", json=body, headers=buyer)
+    assert 422 == response.status_code
+    assert "unknown-step" == response.json()["rule"]
+    assert "step" in response.json()["field"]
+    assert before == head(ctx)
