@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -67,13 +67,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return app
 
 
-def _readiness(ctx: Context) -> dict[str, bool]:
-    checks = {"store": False, "views": False}
-    ctx.views.head()
-    checks["store"] = True
-    ctx.views.status()
-    checks["views"] = True
-    return checks
+def _readiness(ctx: Context) -> dict[str, Callable[[], bool]]:
+    """One check per dependency, so /readyz says which one is down."""
+    return {
+        "store": lambda: ctx.views.head() >= 0,
+        "views": lambda: all(status.position >= 0 for status in ctx.views.status()),
+    }
 
 
 def _lag(ctx: Context) -> dict[str, int]:

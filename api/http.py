@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
 from collections.abc import Callable
 
@@ -105,8 +104,3 @@ def idempotent(
         headers={**stored.headers, "Idempotent-Replayed": "true"},
         media_type=media,
     )
-
-
-def dump(value: object) -> str:
-    """Compact JSON (for logs and hashes)."""
-    return json.dumps(value, sort_keys=True, default=str)

@@ -283,3 +283,10 @@ def test_an_unknown_step_is_a_422_naming_the_field_and_records_nothing(api):
     assert "unknown-step" == response.json()["rule"]
     assert "step" in response.json()["field"]
     assert before == head(ctx)
+
+
+def test_readyz_reports_each_dependency_of_the_app(api):
+    client, _ = api
+    response = client.get("/readyz")
+    assert 200 == response.status_code
+    assert {"store": True, "views": True} == response.json()["checks"]
