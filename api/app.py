@@ -15,7 +15,7 @@ from adapters.views import Views
 from api.context import Context
 from api.observability import install_observability
 from api.problems import install_problem_handlers
-from api.routes import contracts
+from api.routes import citizens, contracts, history, read_models, regulation, tariffs
 from ledger.clock import Clock
 
 DESCRIPTION = """\
@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.context = ctx
     install_problem_handlers(app)
     install_observability(app, readiness=lambda: _readiness(ctx), lag=lambda: _lag(ctx))
-    app.include_router(contracts.router)
+    for module in (contracts, history, read_models, citizens, tariffs, regulation):
+        app.include_router(module.router)
     return app
 
 

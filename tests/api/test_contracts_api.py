@@ -6,77 +6,13 @@ does not move).
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-from fastapi.testclient import TestClient
-
-from adapters import demo
-from adapters.bootstrap import migrate
 from adapters.demo import BUYER_NORD, BUYER_SYD, STOTTEPAKKEN
-from adapters.settings import Settings
-from api.app import create_app
-from api.context import Context
-from ledger.clock import FixedClock, local_instant
 from ledger.values import Role
-
-TODAY = dt.date(2025, 3, 3)
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[tuple[TestClient, Context]]:
-    settings = Settings(storage="sqlite", data_dir=tmp_path)
-    migrate(settings)
-    app = create_app(settings, clock=FixedClock(local_instant(TODAY)))
-    ctx = app.state.context
-    demo.load(ctx.ledger, ctx.citizens)  # tariff sheets and a few contracts
-    with TestClient(app) as client:
-        yield client, app.state.context
-
-
-def key(ctx: Context, organisation: str, role: Role) -> dict[str, str]:
-    _, token = ctx.keys.create(organisation, role)
-    return {"Authorization": f"Bearer {token}"}
-
-
-def head(ctx: Context) -> int:
-    return ctx.views.head()
-
-
-def draft_body(ctx: Context, *, buyer: Any = BUYER_NORD) -> dict[str, Any]:
-    citizen = ctx.citizens.register("0101901234", "Test Borger")
-    return {
-        "buyer": {"name": buyer.name, "cvr": buyer.cvr, "ean": buyer.ean},
-        "provider": {
-            "offer": STOTTEPAKKEN.offer,
-            "name": STOTTEPAKKEN.name,
-            "registration": STOTTEPAKKEN.registration,
-            "operator": STOTTEPAKKEN.operator.value,
-        },
-        "citizen_id": str(citizen),
-        "lines": [
-            {
-                "paragraph": "SEL §104",
-                "tariff_model": "slotsvaenget-104",
-                "step": "1:2",
-                "quantity": "1",
-                "unit": "days-per-week",
-                "start": "2025-03-01",
-            }
-        ],
-        "terms": {
-            "payment_option": "1",
-            "notice_period": {"months": 3},
-            "data_role": "independent-controller",
-        },
-    }
+from tests.api.conftest import draft_body
 
 
 def test_a_request_without_a_valid_key_is_a_401_problem(api):
-    client, _ = api
+    client = api.client
     for headers in ({}, {"Authorization": "Bearer kl_nope_nope"}):
         response = client.get("/v1/contracts", headers=headers)
         assert 401 == response.status_code
@@ -85,8 +21,8 @@ def test_a_request_without_a_valid_key_is_a_401_problem(api):
 
 
 def test_a_buyer_drafts_a_contract_and_reads_it_back_with_its_etag(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
     created = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer)
     assert 201 == created.status_code, created.text
     body = created.json()
@@ -100,56 +36,56 @@ def test_a_buyer_drafts_a_contract_and_reads_it_back_with_its_etag(api):
 
 
 def test_another_partys_contract_is_not_found(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
     location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
     for stranger in (
-        key(ctx, BUYER_SYD.cvr, Role.BUYER_ADMIN),
-        key(ctx, BUYER_SYD.cvr, Role.AUDITOR),
-        key(ctx, "12345674", Role.PROVIDER_ADMIN),
+        api.key(BUYER_SYD.cvr, Role.BUYER_ADMIN),
+        api.key(BUYER_SYD.cvr, Role.AUDITOR),
+        api.key("12345674", Role.PROVIDER_ADMIN),
     ):
         response = client.get(location, headers=stranger)
         assert 404 == response.status_code
         assert "contract-not-found" == response.json()["rule"]
-    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    provider = api.key(STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
     assert 200 == client.get(location, headers=provider).status_code
-    auditor = key(ctx, BUYER_NORD.cvr, Role.AUDITOR)
+    auditor = api.key(BUYER_NORD.cvr, Role.AUDITOR)
     assert 200 == client.get(location, headers=auditor).status_code
 
 
 def test_a_bad_check_digit_is_a_422_naming_the_field_and_records_nothing(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
-    before = head(ctx)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    before = api.head()
     body = draft_body(ctx)
     body["buyer"]["ean"] = "5798000000019"  # wrong check digit
     response = client.post("/v1/contracts", json=body, headers=buyer)
     assert 422 == response.status_code
     assert "body.buyer.ean" == response.json()["field"]
-    assert before == head(ctx)
+    assert before == api.head()
 
 
 def test_a_buyer_cannot_draft_for_another_municipality(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_SYD.cvr, Role.BUYER_ADMIN)
-    before = head(ctx)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_SYD.cvr, Role.BUYER_ADMIN)
+    before = api.head()
     response = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer)
     assert 403 == response.status_code
     assert "not-permitted" == response.json()["rule"]
-    assert before == head(ctx)
+    assert before == api.head()
 
 
 def test_a_stale_if_match_is_a_412_and_the_current_one_succeeds(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
-    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    provider = api.key(STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
     location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
-    before = head(ctx)
+    before = api.head()
     stale = client.post(
         f"{location}/offer", json={"on": "2025-03-01"}, headers={**provider, "If-Match": '"7"'}
     )
     assert 412 == stale.status_code
-    assert before == head(ctx)
+    assert before == api.head()
     offered = client.post(
         f"{location}/offer", json={"on": "2025-03-01"}, headers={**provider, "If-Match": '"1"'}
     )
@@ -159,8 +95,8 @@ def test_a_stale_if_match_is_a_412_and_the_current_one_succeeds(api):
 
 
 def test_two_clients_with_the_same_if_match_one_wins_one_gets_412(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
     location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
     follow_up = {"line_id": "1", "held_on": "2025-03-02"}
     first = client.post(
@@ -174,14 +110,14 @@ def test_two_clients_with_the_same_if_match_one_wins_one_gets_412(api):
 
 
 def test_a_rule_violation_is_a_409_with_rule_and_clause_and_records_nothing(api):
-    client, ctx = api
-    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    client, ctx = api.client, api.ctx
+    provider = api.key(STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
     location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
     placed = {"on": "2025-03-01"}
     assert 200 == client.post(f"{location}/offer", json=placed, headers=provider).status_code
     assert 200 == client.post(f"{location}/finalise", json=placed, headers=buyer).status_code
-    before = head(ctx)
+    before = api.head()
     response = client.post(
         f"{location}/renegotiations",
         json={
@@ -198,13 +134,13 @@ def test_a_rule_violation_is_a_409_with_rule_and_clause_and_records_nothing(api)
     problem = response.json()
     assert "temporary-change-not-a-ground" == problem["rule"]
     assert "pkt. 16" in problem["clause"]
-    assert before == head(ctx)
+    assert before == api.head()
 
 
 def test_the_provider_notifies_a_hospitalisation_and_the_buyer_may_not(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
-    provider = key(ctx, STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    provider = api.key(STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN)
     location = client.post("/v1/contracts", json=draft_body(ctx), headers=buyer).headers["location"]
     started = client.post(
         f"{location}/absences",
@@ -213,12 +149,12 @@ def test_the_provider_notifies_a_hospitalisation_and_the_buyer_may_not(api):
     )
     assert 200 == started.status_code, started.text
     absence = started.json()["absences"][0]["absence_id"]
-    before = head(ctx)
+    before = api.head()
     refused = client.post(
         f"{location}/absences/{absence}/notice", json={"on": "2025-03-03"}, headers=buyer
     )
     assert 403 == refused.status_code
-    assert before == head(ctx)
+    assert before == api.head()
     notified = client.post(
         f"{location}/absences/{absence}/notice", json={"on": "2025-03-03"}, headers=provider
     )
@@ -227,26 +163,26 @@ def test_the_provider_notifies_a_hospitalisation_and_the_buyer_may_not(api):
 
 
 def test_an_idempotency_key_replays_the_first_response_and_records_once(api):
-    client, ctx = api
-    buyer = {**key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN), "Idempotency-Key": "draft-1"}
+    client, ctx = api.client, api.ctx
+    buyer = {**api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN), "Idempotency-Key": "draft-1"}
     body = draft_body(ctx)
     first = client.post("/v1/contracts", json=body, headers=buyer)
-    after_first = head(ctx)
+    after_first = api.head()
     again = client.post("/v1/contracts", json=body, headers=buyer)
     assert 201 == again.status_code
     assert first.json() == again.json()
     assert "true" == again.headers["idempotent-replayed"]
-    assert after_first == head(ctx)
+    assert after_first == api.head()
     changed = client.post("/v1/contracts", json={**body, "lines": body["lines"] * 2}, headers=buyer)
     assert 422 == changed.status_code
     assert "Idempotency-Key" == changed.json()["field"]
-    assert after_first == head(ctx)
+    assert after_first == api.head()
 
 
 def test_the_list_shows_only_the_callers_contracts_with_a_cursor(api):
-    client, ctx = api
-    nord = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
-    syd = key(ctx, BUYER_SYD.cvr, Role.BUYER_ADMIN)
+    client, ctx = api.client, api.ctx
+    nord = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    syd = api.key(BUYER_SYD.cvr, Role.BUYER_ADMIN)
     earlier = {i["contract_id"] for i in client.get("/v1/contracts", headers=nord).json()["items"]}
     mine = {
         client.post("/v1/contracts", json=draft_body(ctx), headers=nord).json()["contract_id"]
@@ -273,20 +209,20 @@ def test_the_list_shows_only_the_callers_contracts_with_a_cursor(api):
 
 
 def test_an_unknown_step_is_a_422_naming_the_field_and_records_nothing(api):
-    client, ctx = api
-    buyer = key(ctx, BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    client, ctx = api.client, api.ctx
+    buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
     body = draft_body(ctx)
     body["lines"][0]["step"] = "9:9"
-    before = head(ctx)
+    before = api.head()
     response = client.post("/v1/contracts", json=body, headers=buyer)
     assert 422 == response.status_code
     assert "unknown-step" == response.json()["rule"]
     assert "step" in response.json()["field"]
-    assert before == head(ctx)
+    assert before == api.head()
 
 
 def test_readyz_reports_each_dependency_of_the_app(api):
-    client, _ = api
+    client = api.client
     response = client.get("/readyz")
     assert 200 == response.status_code
     assert {"store": True, "views": True} == response.json()["checks"]

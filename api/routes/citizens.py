@@ -1,0 +1,7 @@
+"""Citizens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1", tags=[" register, read, erase personal data:citizens"])

@@ -1,0 +1,7 @@
+"""A contract's history, event by event."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1", tags=["history"])

@@ -1,0 +1,7 @@
+"""Tariff models and tariff sheets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1", tags=["tariffs"])
