@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from api.auth import Authenticated, Caller, Ctx, require_role, visible_contract
 from api.context import Context
 from api.http import contract_response, expected_version, idempotent
-from api.schemas import Body, ComponentPriceIn, ContractDraftIn, ContractOut
+from api.schemas import Body, ComponentPriceIn, ContractDraftIn, ContractOut, ServiceLineIn
 from ledger.values import (
     AbsenceKind,
     ComponentPrice,
@@ -326,6 +326,22 @@ class IndexRegulationIn(Body):
     source: IndexSource
     edition: str = Field(min_length=1)
     beyond_index_percentage: Decimal = Decimal(0)
+
+
+class ProvisionalStepIn(Body):
+    """A revised provisional step (foreløbig indplacering, 4.1)."""
+
+    line_id: str = Field(description="The service line (indsats)", examples=["L1"])
+    step: str = Field(description="The new provisional step (takstniveau)", examples=["2"])
+
+
+class PaymentEndIn(Body):
+    """The payment end agreed under payment option 4 (betalingsophør, pkt. 9)."""
+
+    payment_end: dt.date = Field(description="Last day paid for", examples=["2025-10-31"])
+    agreement_ref: str = Field(
+        min_length=1, description="Reference to the written agreement", examples=["AFT-2025-17"]
+    )
 
 
 @_post("/{contract_id}/offer", "Offer the place (tilbud om plads)")
@@ -757,6 +773,73 @@ def regulate_by_index(
             source=body.source,
             edition=body.edition,
             beyond_index_percentage=body.beyond_index_percentage,
+            actor=caller.actor,
+            expected_version=v,
+        ),
+    )
+
+
+@_post("/{contract_id}/lines", "Add a service line (indsats, pkt. 5)")
+def add_service_line(
+    contract_id: ContractId,
+    body: ServiceLineIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """The buyer adds a service line to the contract (pkt. 5); its id is in the response."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.add_service_line(
+            contract_id, body.value(), actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/provisional-steps", "Revise a provisional step (foreløbig indplacering)")
+def revise_provisional_step(
+    contract_id: ContractId,
+    body: ProvisionalStepIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """Change a line's provisional step before the placement is made final (4.1)."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.revise_provisional_step(
+            contract_id, body.line_id, body.step, actor=caller.actor, expected_version=v
+        ),
+    )
+
+
+@_post("/{contract_id}/payment-end", "Agree the payment end (betalingsophør, option 4)")
+def agree_payment_end(
+    contract_id: ContractId,
+    body: PaymentEndIn,
+    request: Request,
+    caller: Authenticated,
+    ctx: Ctx,
+) -> Response:
+    """Record the payment end both parties agreed under payment option 4 (pkt. 9)."""
+    return _command(
+        ctx,
+        caller,
+        request,
+        contract_id,
+        body,
+        lambda v: ctx.ledger.agree_payment_end(
+            contract_id,
+            body.payment_end,
+            agreement_ref=body.agreement_ref,
             actor=caller.actor,
             expected_version=v,
         ),
