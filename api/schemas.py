@@ -53,7 +53,7 @@ def _checked(check: Any, value: str) -> str:  # noqa: ANN401 - a stdnum wrapper
 class MunicipalityIn(Body):
     """A municipality: the buyer (handlekommune) or the paying municipality."""
 
-    name: str = Field(min_length=1, examples=["Demo Nord Kommune"])
+    name: str = Field(min_length=1, description="Name (navn)", examples=["Demo Nord Kommune"])
     cvr: str = Field(description="CVR number (CVR-nummer), 8 digits", examples=["29189919"])
     ean: str = Field(
         description="EAN location number for e-invoices (EAN-nummer, pkt. 6)",
@@ -83,7 +83,9 @@ class ProviderIn(Body):
         description="Stable offer code; keys its tariff sheets (takstblade)",
         examples=["slotsvaenget-stottepakken"],
     )
-    name: str = Field(min_length=1, examples=["Støttepakken, Slotsvænget"])
+    name: str = Field(
+        min_length=1, description="Name of the offer (tilbuddets navn)", examples=["Støttepakken"]
+    )
     registration: str = Field(
         description="The provider's CVR or P-number (CVR-/P-nummer)", examples=["11715311"]
     )
@@ -97,7 +99,9 @@ class ProviderIn(Body):
 class ComponentPriceIn(Body):
     """A daily price of one component (e.g. basistakst, servicetakst)."""
 
-    component: str = Field(min_length=1, examples=["basis"])
+    component: str = Field(
+        min_length=1, description="Price component (takstkomponent)", examples=["basis"]
+    )
     daily: Money = Field(gt=0, description="DKK per day (døgnpris)", examples=["734.56"])
 
 
@@ -148,8 +152,8 @@ class ServiceLineIn(Body):
 class NoticePeriodIn(Body):
     """The notice period (opsigelsesvarsel, pkt. 9)."""
 
-    months: int = Field(0, ge=0, le=24)
-    days: int = Field(0, ge=0, le=366)
+    months: int = Field(0, ge=0, le=24, description="Whole months (måneder)", examples=[3])
+    days: int = Field(0, ge=0, le=366, description="Days (dage)", examples=[0])
 
 
 class TermsIn(Body):
@@ -158,7 +162,7 @@ class TermsIn(Body):
     payment_option: PaymentOption = Field(
         description="Payment during notice (betalingsforpligtelse, pkt. 9): option 1-4"
     )
-    notice_period: NoticePeriodIn
+    notice_period: NoticePeriodIn = Field(description="Notice period (opsigelsesvarsel)")
     data_role: DataRole = Field(description="The provider's GDPR role (dataansvar, pkt. 17)")
     payment_days_after_reoccupation: int | None = Field(
         None, ge=0, description="N of payment option 2"
@@ -168,7 +172,9 @@ class TermsIn(Body):
         None, description="Respite billed on granted or used døgn (pkt. 5)"
     )
     dpa_reference: str | None = Field(None, description="Data processing agreement reference")
-    dpa_municipality: str | None = None
+    dpa_municipality: str | None = Field(
+        None, description="Municipality whose data processing agreement applies"
+    )
     other_agreements: str = Field("", description="Other agreements (pkt. 15), verbatim")
 
     def value(self) -> Terms:
@@ -191,10 +197,10 @@ class ContractDraftIn(Body):
 
     buyer: MunicipalityIn = Field(description="The buying municipality (handlekommune)")
     payer: MunicipalityIn | None = Field(None, description="The paying municipality, if other")
-    provider: ProviderIn
+    provider: ProviderIn = Field(description="The offer and its provider (leverandør)")
     citizen_id: uuid.UUID = Field(description="Pseudonymous citizen id from POST /v1/citizens")
     lines: list[ServiceLineIn] = Field(min_length=1, description="Service lines (indsatser)")
-    terms: TermsIn
+    terms: TermsIn = Field(description="The terms (vilkår) of pkt. 5, 9, 15 and 17")
 
 
 # --- responses --------------------------------------------------------------------
@@ -203,84 +209,110 @@ class ContractDraftIn(Body):
 class PriceOut(BaseModel):
     """A line's daily price on a day."""
 
-    daily: Money = Field(description="DKK per day (døgnpris)")
-    step: str
-    components: dict[str, Money]
-    start: dt.date
-    end: dt.date
-    cause: str = Field(description="The event that set this price, e.g. `Signed v5`")
-    sheet_year: int | None
+    daily: Money = Field(description="DKK per day (døgnpris)", examples=["1234.56"])
+    step: str = Field(description="The step priced (takstniveau)", examples=["2:2"])
+    components: dict[str, Money] = Field(
+        description="Daily price per component (takstkomponent, e.g. basis, service)",
+        examples=[{"basis": "734.56", "service": "500.00"}],
+    )
+    start: dt.date = Field(description="First day of this price period")
+    end: dt.date = Field(description="Last day of this price period")
+    cause: str = Field(
+        description="The event that set this price and its version", examples=["Signed v5"]
+    )
+    sheet_year: int | None = Field(
+        description="Year of the tariff sheet (takstblad) used; null for agreed prices",
+        examples=[2025],
+    )
 
 
 class LineOut(BaseModel):
-    """A service line as of ``as_of``."""
+    """A service line (indsats) as of ``as_of``."""
 
-    line_id: str
-    paragraph: str
-    tariff_model: str
-    step: str = Field(description="Step in force on ``as_of`` (takstniveau)")
-    quantity: Decimal
-    unit: Unit
-    start: dt.date
-    end: dt.date | None
-    respite: bool
+    line_id: str = Field(description="The line's id within the contract", examples=["1"])
+    paragraph: str = Field(description="Legal basis (paragraf)", examples=["SEL §104"])
+    tariff_model: str = Field(
+        description="Tariff model (takstmodel)", examples=["slotsvaenget-104"]
+    )
+    step: str = Field(description="Step in force on ``as_of`` (takstniveau)", examples=["2:2"])
+    quantity: Decimal = Field(description="Amount (antal) in ``unit``", examples=["23"])
+    unit: Unit = Field(description="Unit of ``quantity`` (enhed)")
+    start: dt.date = Field(description="First day of the service (startdato)")
+    end: dt.date | None = Field(description="Last day, when agreed (slutdato)")
+    respite: bool = Field(description="A respite line (aflastning)")
     price: PriceOut | None = Field(description="Price on ``as_of``; null when not billable")
 
 
 class AbsenceOut(BaseModel):
     """A hospitalisation, imprisonment or custody (pkt. 14)."""
 
-    absence_id: str
-    kind: str
-    started_on: dt.date
-    notified_on: dt.date | None
-    notified_late: bool
-    ended_on: dt.date | None
+    absence_id: str = Field(description="Id used by the notice and end commands", examples=["A1"])
+    kind: str = Field(description="hospital, prison or custody (indlæggelse, fængsling)")
+    started_on: dt.date = Field(description="First day of the absence")
+    notified_on: dt.date | None = Field(description="Day the provider notified the buyer")
+    notified_late: bool = Field(description="Notified more than 7 days after the start (pkt. 14)")
+    ended_on: dt.date | None = Field(description="Last day of the absence")
 
 
 class RenegotiationOut(BaseModel):
     """A renegotiation request (genforhandling, pkt. 16) and its answer."""
 
-    request_id: str
-    line_id: str
-    requested_by: str
-    received_on: dt.date
-    due_on: dt.date = Field(description="The answer is due 30 days after receipt")
-    nature: str
-    proposed_step: str | None
-    answered_on: dt.date | None
-    approved: bool | None
-    late: bool
+    request_id: str = Field(description="Id used by the answer command", examples=["R1"])
+    line_id: str = Field(description="The service line (indsats)", examples=["1"])
+    requested_by: str = Field(description="buyer or provider")
+    received_on: dt.date = Field(description="Day the written description was received")
+    due_on: dt.date = Field(description="The answer is due 30 days after receipt (svarfrist)")
+    nature: str = Field(description="lasting (vedblivende) or temporary (midlertidig)")
+    proposed_step: str | None = Field(description="The step asked for")
+    answered_on: dt.date | None = Field(description="Day of the answer; null while open")
+    approved: bool | None = Field(description="The answer; null while open")
+    late: bool = Field(description="Answered (or still open) after the deadline")
 
 
 class NoticeOut(BaseModel):
     """Notice of termination (opsigelse, pkt. 9)."""
 
-    given_by: str
-    given_on: dt.date
-    last_day: dt.date
-    payment_end: dt.date | None
+    given_by: str = Field(description="buyer or provider")
+    given_on: dt.date = Field(description="Day notice was given (opsigelsesdato)")
+    last_day: dt.date = Field(description="Last day of the notice period (fratrædelse)")
+    payment_end: dt.date | None = Field(
+        description="Last day paid for under the payment option (betalingsophør)"
+    )
 
 
 class ContractOut(BaseModel):
     """A contract's state, as of a day and as known at a time."""
 
-    contract_id: uuid.UUID
-    version: int = Field(description="Also the ETag; send it back in If-Match")
-    status: str = Field(description="draft, offered, final, signed, under-notice or ended")
-    as_of: dt.date
-    known_at: dt.datetime | None
-    buyer: dict[str, str]
-    payer: dict[str, str] | None
-    provider: dict[str, str]
-    citizen_id: uuid.UUID
-    lines: list[LineOut]
-    total_daily: Money
-    signatures: dict[str, dt.date]
-    notice: NoticeOut | None
-    absences: list[AbsenceOut]
-    renegotiations: list[RenegotiationOut]
-    terms: dict[str, Any]
+    contract_id: uuid.UUID = Field(description="The contract's id")
+    version: int = Field(description="Also the ETag; send it back in If-Match", examples=[5])
+    status: str = Field(
+        description="draft, offered, final, signed, under-notice or ended", examples=["signed"]
+    )
+    as_of: dt.date = Field(description="The day steps and prices are shown for (valid time)")
+    known_at: dt.datetime | None = Field(
+        description="The instant the contract is shown as known at (record time); null: now"
+    )
+    buyer: dict[str, str] = Field(
+        description="The buying municipality (handlekommune): name, cvr, ean",
+        examples=[{"name": "Demo Nord Kommune", "cvr": "29189919", "ean": "5798000000018"}],
+    )
+    payer: dict[str, str] | None = Field(
+        description="The paying municipality (betalingskommune), when not the buyer"
+    )
+    provider: dict[str, str] = Field(
+        description="The offer (tilbud) and its provider: offer, name, registration, operator"
+    )
+    citizen_id: uuid.UUID = Field(description="Pseudonymous citizen id (no CPR in the ledger)")
+    lines: list[LineOut] = Field(description="Service lines (indsatser)")
+    total_daily: Money = Field(description="Sum of the lines' daily prices on ``as_of``")
+    signatures: dict[str, dt.date] = Field(
+        description="Signature date per party (underskrifter)",
+        examples=[{"buyer": "2025-03-01", "provider": "2025-03-02"}],
+    )
+    notice: NoticeOut | None = Field(description="Notice of termination, if given")
+    absences: list[AbsenceOut] = Field(description="Hospitalisations and the like (pkt. 14)")
+    renegotiations: list[RenegotiationOut] = Field(description="Renegotiations (pkt. 16)")
+    terms: dict[str, Any] = Field(description="The terms of pkt. 5, 9, 15 and 17")
     price_error: str | None = Field(
         None, description="Why prices are missing, e.g. no tariff sheet for the year yet"
     )

@@ -42,10 +42,33 @@ COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+class SummaryLineOut(BaseModel):
+    """A line in a contract list: its step and price today."""
+
+    line_id: str = Field(description="The line's id within the contract", examples=["1"])
+    paragraph: str = Field(description="Legal basis (paragraf)", examples=["SEL §104"])
+    step: str = Field(description="Step in force today (takstniveau)", examples=["2:2"])
+    daily: Decimal | None = Field(description="DKK per day today (døgnpris); null if unpriced")
+
+
+class ContractSummaryOut(BaseModel):
+    """One contract in a list (from the contract_summary view)."""
+
+    contract_id: uuid.UUID = Field(description="The contract's id")
+    version: int = Field(description="The contract's version (its ETag)", examples=[5])
+    status: str = Field(description="draft, offered, final, signed, under-notice or ended")
+    buyer: dict[str, str] = Field(description="Buyer (handlekommune): name, cvr, ean")
+    provider: dict[str, str] = Field(description="Provider (leverandør): name, registration")
+    offer: str = Field(description="Offer code (tilbud)", examples=["slotsvaenget-stottepakken"])
+    citizen_id: uuid.UUID = Field(description="Pseudonymous citizen id")
+    total_daily: Decimal = Field(description="Sum of the lines' daily prices today")
+    lines: list[SummaryLineOut] = Field(description="Service lines (indsatser)")
+
+
 class ContractPage(BaseModel):
     """One page of contracts and the cursor of the next."""
 
-    items: list[dict[str, Any]]
+    items: list[ContractSummaryOut] = Field(description="The contracts on this page, by id")
     next_cursor: uuid.UUID | None = Field(
         description="Pass as `after` for the next page; null on the last page"
     )
@@ -134,25 +157,22 @@ def list_contracts(
         party=_party_scope(caller),
     )
     items = [
-        {
-            "contract_id": str(s.contract_id),
-            "version": s.version,
-            "status": s.status,
-            "buyer": {"name": s.buyer_name, "cvr": s.buyer_cvr, "ean": s.buyer_ean},
-            "provider": {"name": s.provider_name, "registration": s.provider_registration},
-            "offer": s.offer,
-            "citizen_id": str(s.citizen_id),
-            "total_daily": str(s.total_daily),
-            "lines": [
-                {
-                    "line_id": line.line_id,
-                    "paragraph": line.paragraph,
-                    "step": line.step,
-                    "daily": None if line.daily is None else str(line.daily),
-                }
+        ContractSummaryOut(
+            contract_id=s.contract_id,
+            version=s.version,
+            status=s.status,
+            buyer={"name": s.buyer_name, "cvr": s.buyer_cvr, "ean": s.buyer_ean},
+            provider={"name": s.provider_name, "registration": s.provider_registration},
+            offer=s.offer,
+            citizen_id=s.citizen_id,
+            total_daily=s.total_daily,
+            lines=[
+                SummaryLineOut(
+                    line_id=line.line_id, paragraph=line.paragraph, step=line.step, daily=line.daily
+                )
                 for line in s.lines
             ],
-        }
+        )
         for s in found
     ]
     next_cursor = found[-1].contract_id if len(found) == limit else None
@@ -200,139 +220,214 @@ def _post(path: str, summary: str) -> Callable[[Callable[..., Response]], Callab
 class OnDay(Body):
     """A dated act."""
 
-    on: dt.date = Field(description="The business date of the act")
+    on: dt.date = Field(description="The business date of the act", examples=["2025-03-01"])
 
 
 class SignIn(Body):
     """A party's signature (underskrift, pkt. 18)."""
 
-    party: Party
-    signed_on: dt.date
+    party: Party = Field(description="Who signs: buyer (køber) or provider (leverandør)")
+    signed_on: dt.date = Field(
+        description="Date of signature (underskriftsdato)", examples=["2025-03-01"]
+    )
 
 
 class StepChangeIn(Body):
     """An agreed step change (ændring af takstniveau, pkt. 16 / 4.1)."""
 
-    line_id: str
-    step: str
-    effective_from: dt.date = Field(description="Ikrafttræden")
-    agreed_on: dt.date
-    agreement_ref: str = Field(min_length=1, description="Reference to the written agreement")
+    line_id: str = Field(description="The service line (indsats)", examples=["1"])
+    step: str = Field(description="The new step (takstniveau, trin)", examples=["2:2"])
+    effective_from: dt.date = Field(
+        description="First day of the new step (ikrafttræden)", examples=["2025-04-01"]
+    )
+    agreed_on: dt.date = Field(
+        description="The day the parties agreed (aftaledato)", examples=["2025-03-20"]
+    )
+    agreement_ref: str = Field(
+        min_length=1,
+        description="Reference to the written agreement (skriftlig aftale)",
+        examples=["AFT-2025-031"],
+    )
 
 
 class RenegotiationIn(Body):
     """A request to renegotiate a line (anmodning om genforhandling, pkt. 16)."""
 
-    line_id: str
-    requested_by: Party
-    received_on: dt.date = Field(description="The day the description was received")
-    nature: RequestNature = Field(description="lasting (vedblivende) or temporary (midlertidig)")
-    description: str = Field(min_length=1)
-    proposed_step: str | None = None
-    proposed_prices: list[ComponentPriceIn] = Field(default_factory=list)
-    requested_effective_from: dt.date | None = None
+    line_id: str = Field(description="The service line (indsats)", examples=["1"])
+    requested_by: Party = Field(description="The requesting party (buyer or provider)")
+    received_on: dt.date = Field(
+        description="The day the other party received the written description (modtaget); "
+        "the 30-day answer deadline runs from here",
+        examples=["2025-04-10"],
+    )
+    nature: RequestNature = Field(
+        description="lasting (vedblivende karakter) or temporary (midlertidig karakter); "
+        "only a lasting change is a ground (pkt. 16)"
+    )
+    description: str = Field(
+        min_length=1,
+        description="What changed in the citizen's needs (beskrivelse)",
+        examples=["Needs support at night since March"],
+    )
+    proposed_step: str | None = Field(
+        None, description="The step asked for (ønsket takstniveau)", examples=["3:2"]
+    )
+    proposed_prices: list[ComponentPriceIn] = Field(
+        default_factory=list, description="Proposed agreed prices (særforanstaltning) only"
+    )
+    requested_effective_from: dt.date | None = Field(
+        None,
+        description="Asked-for first day of the new price; by default the day of receipt",
+        examples=["2025-04-10"],
+    )
 
 
 class AnswerIn(Body):
     """The answer to a renegotiation request (svar, pkt. 16)."""
 
-    answered_by: Party
-    answered_on: dt.date
-    approved: bool
-    reason: str = ""
-    agreement_ref: str | None = None
+    answered_by: Party = Field(description="The answering party: the one that did not request")
+    answered_on: dt.date = Field(
+        description="Date of the answer (svardato)", examples=["2025-05-03"]
+    )
+    approved: bool = Field(description="true: approved (godkendt); false: rejected (afvist)")
+    reason: str = Field("", description="Reason, above all for a rejection (begrundelse)")
+    agreement_ref: str | None = Field(
+        None,
+        description="The written agreement an approval rests on (skriftlig aftale); "
+        "required to approve",
+        examples=["AFT-2025-044"],
+    )
 
 
 class AllongeIn(Body):
     """A temporary price supplement (allonge)."""
 
-    line_id: str
-    valid_from: dt.date
-    valid_to: dt.date
-    daily_delta: Decimal = Field(description="DKK per day added (negative: reduction)")
-    description: str = Field(min_length=1)
-    agreement_ref: str = Field(min_length=1)
-    buyer_accepted: bool
+    line_id: str = Field(description="The service line (indsats)", examples=["1"])
+    valid_from: dt.date = Field(description="First day (gyldig fra)", examples=["2025-05-01"])
+    valid_to: dt.date = Field(description="Last day (gyldig til)", examples=["2025-06-30"])
+    daily_delta: Decimal = Field(
+        description="DKK per day added (negative: a reduction) (tillæg pr. døgn)",
+        examples=["250.00"],
+    )
+    description: str = Field(
+        min_length=1, description="What the allonge pays for", examples=["Escort to treatment"]
+    )
+    agreement_ref: str = Field(
+        min_length=1, description="Reference to the signed allonge", examples=["ALL-2025-7"]
+    )
+    buyer_accepted: bool = Field(description="The buyer accepted it in writing (accept)")
 
 
 class AbsenceIn(Body):
     """The start of a hospitalisation, imprisonment or custody (pkt. 14)."""
 
-    kind: AbsenceKind = Field(description="hospital (indlæggelse), prison, custody")
-    started_on: dt.date
+    kind: AbsenceKind = Field(
+        description="hospital (sygehusindlæggelse), prison (fængsling), custody (surrogatfængsling)"
+    )
+    started_on: dt.date = Field(description="First day of the absence", examples=["2025-03-02"])
 
 
 class NonDeliveryIn(Body):
     """A report that the service is not delivered (misligholdelse, pkt. 10)."""
 
-    by: Party
-    reported_on: dt.date
-    cause: str = Field(min_length=1)
-    citizen_related: bool
+    by: Party = Field(description="The reporting party")
+    reported_on: dt.date = Field(description="Date of the report", examples=["2025-03-03"])
+    cause: str = Field(
+        min_length=1, description="Why the service is not delivered (årsag)", examples=["No staff"]
+    )
+    citizen_related: bool = Field(description="The cause lies with the citizen (borgerrelateret)")
 
 
 class ForceMajeureIn(Body):
     """Force majeure (pkt. 10)."""
 
-    by: Party
-    declared_on: dt.date
-    description: str = Field(min_length=1)
+    by: Party = Field(description="The declaring party")
+    declared_on: dt.date = Field(description="Date of the declaration", examples=["2025-03-03"])
+    description: str = Field(
+        min_length=1, description="What happened", examples=["Fire in the building"]
+    )
 
 
 class RescissionIn(Body):
     """Ending the contract without notice (ophævelse, pkt. 10)."""
 
-    by: Party
-    effective_on: dt.date
-    ground: RescissionGround
+    by: Party = Field(description="The rescinding party")
+    effective_on: dt.date = Field(
+        description="Day the contract ends (ophørsdato)", examples=["2025-03-31"]
+    )
+    ground: RescissionGround = Field(
+        description="non-delivery (misligholdelse; buyer only) or force-majeure (either party)"
+    )
 
 
 class FrameworkChangeIn(Body):
     """A framework-agreement change notified by 1 December (rammeaftale, pkt. 4)."""
 
-    received_on: dt.date
-    framework_version: str = Field(min_length=1)
-    adoption_year: int = Field(ge=2000, le=2100)
+    received_on: dt.date = Field(
+        description="The day the buyer received the notice", examples=["2025-11-28"]
+    )
+    framework_version: str = Field(
+        min_length=1, description="The new framework agreement", examples=["Rammeaftale 2026"]
+    )
+    adoption_year: int = Field(
+        ge=2000, le=2100, description="Year it was adopted (vedtaget)", examples=[2025]
+    )
 
 
 class NoticeIn(Body):
     """Notice of termination (opsigelse, pkt. 9)."""
 
-    given_by: Party
-    given_on: dt.date
+    given_by: Party = Field(description="The party giving notice (either may)")
+    given_on: dt.date = Field(
+        description="Day notice is given (opsigelsesdato)", examples=["2025-08-05"]
+    )
 
 
 class FollowUpIn(Body):
     """A follow-up held (opfølgning, G20)."""
 
-    line_id: str
-    held_on: dt.date
+    line_id: str = Field(description="The service line (indsats)", examples=["1"])
+    held_on: dt.date = Field(description="Day the follow-up was held", examples=["2025-06-01"])
 
 
 class RespiteUsedIn(Body):
     """Respite døgn used in a month (aflastning, pkt. 5)."""
 
-    line_id: str
-    month: dt.date = Field(description="Any day of the month")
-    days: list[dt.date] = Field(description="The døgn used")
+    line_id: str = Field(description="The respite line (aflastning)", examples=["2"])
+    month: dt.date = Field(description="Any day of the month", examples=["2025-03-01"])
+    days: list[dt.date] = Field(
+        description="The døgn used that month", examples=[["2025-03-02", "2025-03-09"]]
+    )
 
 
 class IndexRegulationIn(Body):
     """The yearly index regulation of agreed prices (særforanstaltning, pkt. 8)."""
 
-    year: int = Field(ge=2000, le=2100)
-    pl_percentage: Decimal
-    overhead_percentage: Decimal = Decimal(0)
-    source: IndexSource
-    edition: str = Field(min_length=1)
-    beyond_index_percentage: Decimal = Decimal(0)
+    year: int = Field(
+        ge=2000, le=2100, description="Regulated from 1 January of this year", examples=[2026]
+    )
+    pl_percentage: Decimal = Field(
+        description="Price-and-wage index (pris- og lønfremskrivning), percent", examples=["2.5"]
+    )
+    overhead_percentage: Decimal = Field(
+        Decimal(0), description="Overhead (overhead), percent", examples=["0"]
+    )
+    source: IndexSource = Field(description="Who published the index: KL or Danske Regioner")
+    edition: str = Field(
+        min_length=1, description="The index edition used", examples=["KL juni 2025"]
+    )
+    beyond_index_percentage: Decimal = Field(
+        Decimal(0),
+        description="Increase beyond the index; needs the buyer's acceptance (pkt. 8)",
+        examples=["0"],
+    )
 
 
 class ProvisionalStepIn(Body):
     """A revised provisional step (foreløbig indplacering, 4.1)."""
 
-    line_id: str = Field(description="The service line (indsats)", examples=["L1"])
-    step: str = Field(description="The new provisional step (takstniveau)", examples=["2"])
+    line_id: str = Field(description="The service line (indsats)", examples=["1"])
+    step: str = Field(description="The new provisional step (takstniveau)", examples=["1:3"])
 
 
 class PaymentEndIn(Body):
