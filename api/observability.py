@@ -31,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,14 +52,17 @@ log = structlog.get_logger("kontraktledger.http")
 class Health(BaseModel):
     """The answer of ``GET /healthz``."""
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok"] = Field("ok", description="Always ok: the process answers")
 
 
 class Readiness(BaseModel):
     """The answer of ``GET /readyz``: overall status and each check's result."""
 
-    status: Literal["ready", "not-ready"]
-    checks: dict[str, bool]
+    status: Literal["ready", "not-ready"] = Field(description="ready when every check passed")
+    checks: dict[str, bool] = Field(
+        description="Each dependency and whether it answered",
+        examples=[{"store": True, "views": True}],
+    )
 
 
 class HttpMetrics:

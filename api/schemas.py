@@ -115,10 +115,18 @@ class ServiceLineIn(Body):
     step: str = Field(min_length=1, description="Tariff step (takstniveau, trin)", examples=["3"])
     quantity: Decimal = Field(gt=0, description="Amount (antal) in ``unit``", examples=["1"])
     unit: Unit = Field(description="Unit of ``quantity`` (enhed)")
-    start: dt.date = Field(description="First day of the service (startdato)")
-    end: dt.date | None = Field(None, description="Last day, when agreed (slutdato)")
-    first_follow_up: dt.date | None = Field(None, description="First follow-up (opfølgning)")
-    dwelling_address: str | None = Field(None, description="Address of the dwelling (bolig)")
+    start: dt.date = Field(
+        description="First day of the service (startdato)", examples=["2025-03-01"]
+    )
+    end: dt.date | None = Field(
+        None, description="Last day, when agreed (slutdato)", examples=["2025-12-31"]
+    )
+    first_follow_up: dt.date | None = Field(
+        None, description="First follow-up (opfølgning)", examples=["2025-06-01"]
+    )
+    dwelling_address: str | None = Field(
+        None, description="Address of the dwelling (bolig)", examples=["Slotsvænget 1, 2820"]
+    )
     pricing: Pricing = Field(
         Pricing.TARIFF_SHEET, description="tariff-sheet, or agreed (særforanstaltning)"
     )
@@ -165,17 +173,29 @@ class TermsIn(Body):
     notice_period: NoticePeriodIn = Field(description="Notice period (opsigelsesvarsel)")
     data_role: DataRole = Field(description="The provider's GDPR role (dataansvar, pkt. 17)")
     payment_days_after_reoccupation: int | None = Field(
-        None, ge=0, description="N of payment option 2"
+        None, ge=0, description="N of payment option 2 (antal dage)", examples=[14]
     )
-    payment_other_text: str | None = Field(None, description="Text of payment option 4")
+    payment_other_text: str | None = Field(
+        None, description="Text of payment option 4 (andet)", examples=["Agreed case by case"]
+    )
     respite_basis: RespiteBasis | None = Field(
         None, description="Respite billed on granted or used døgn (pkt. 5)"
     )
-    dpa_reference: str | None = Field(None, description="Data processing agreement reference")
-    dpa_municipality: str | None = Field(
-        None, description="Municipality whose data processing agreement applies"
+    dpa_reference: str | None = Field(
+        None,
+        description="Data processing agreement reference (databehandleraftale)",
+        examples=["DBA-2025-3"],
     )
-    other_agreements: str = Field("", description="Other agreements (pkt. 15), verbatim")
+    dpa_municipality: str | None = Field(
+        None,
+        description="Municipality whose data processing agreement applies",
+        examples=["Demo Nord Kommune"],
+    )
+    other_agreements: str = Field(
+        "",
+        description="Other agreements (andre aftaler, pkt. 15), verbatim",
+        examples=["Transport to day service is included"],
+    )
 
     def value(self) -> Terms:
         """The ledger's value."""
@@ -198,7 +218,10 @@ class ContractDraftIn(Body):
     buyer: MunicipalityIn = Field(description="The buying municipality (handlekommune)")
     payer: MunicipalityIn | None = Field(None, description="The paying municipality, if other")
     provider: ProviderIn = Field(description="The offer and its provider (leverandør)")
-    citizen_id: uuid.UUID = Field(description="Pseudonymous citizen id from POST /v1/citizens")
+    citizen_id: uuid.UUID = Field(
+        description="Pseudonymous citizen id from POST /v1/citizens (never the CPR number)",
+        examples=["6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"],
+    )
     lines: list[ServiceLineIn] = Field(min_length=1, description="Service lines (indsatser)")
     terms: TermsIn = Field(description="The terms (vilkår) of pkt. 5, 9, 15 and 17")
 

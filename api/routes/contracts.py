@@ -290,7 +290,11 @@ class AnswerIn(Body):
         description="Date of the answer (svardato)", examples=["2025-05-03"]
     )
     approved: bool = Field(description="true: approved (godkendt); false: rejected (afvist)")
-    reason: str = Field("", description="Reason, above all for a rejection (begrundelse)")
+    reason: str = Field(
+        "",
+        description="Reason, above all for a rejection (begrundelse)",
+        examples=["The change is temporary"],
+    )
     agreement_ref: str | None = Field(
         None,
         description="The written agreement an approval rests on (skriftlig aftale); "
