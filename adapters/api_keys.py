@@ -15,6 +15,10 @@ Each key acts for one organisation in one :class:`~ledger.values.Role`; the API
 calls :attr:`Role.OPERATOR <ledger.values.Role.OPERATOR>` "system
 administrator". A revoked key keeps its row but no longer authenticates.
 
+:meth:`ApiKeyStore.records` lists every key, revoked ones included, with when
+it was made and revoked, for ``ledger keys list``; like every other answer of
+a store it never holds a secret or a hash.
+
 Three stores behave alike: :class:`InMemoryApiKeyStore`,
 :class:`SQLiteApiKeyStore` and :class:`PostgresApiKeyStore`;
 :func:`build_key_store` picks one from the settings. The SQL tables come from
@@ -24,6 +28,7 @@ Three stores behave alike: :class:`InMemoryApiKeyStore`,
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -69,6 +74,20 @@ class ApiKey:
     label: str = ""
 
 
+@dataclass(frozen=True)
+class KeyRecord:
+    """A key with its history: when it was made and, if it was, revoked."""
+
+    key: ApiKey
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        """Whether the key still authenticates."""
+        return self.revoked_at is None
+
+
 class ApiKeyStore(Protocol):
     """Makes, checks, revokes and lists API keys."""
 
@@ -86,6 +105,10 @@ class ApiKeyStore(Protocol):
 
     def list(self) -> builtins.list[ApiKey]:
         """The active keys, oldest first."""
+        ...
+
+    def records(self) -> builtins.list[KeyRecord]:
+        """Every key, revoked ones included, oldest first."""
         ...
 
 
@@ -155,6 +178,10 @@ class _HashedKeyStore(ABC):
         """The active keys, oldest first."""
         return self._select_active()
 
+    def records(self) -> builtins.list[KeyRecord]:
+        """Every key, revoked ones included, oldest first."""
+        return self._select_records()
+
     @abstractmethod
     def _insert(self, row: _KeyRow) -> None: ...
 
@@ -167,6 +194,9 @@ class _HashedKeyStore(ABC):
     @abstractmethod
     def _select_active(self) -> builtins.list[ApiKey]: ...
 
+    @abstractmethod
+    def _select_records(self) -> builtins.list[KeyRecord]: ...
+
 
 class InMemoryApiKeyStore(_HashedKeyStore):
     """Keys in a dictionary: tests and throwaway demos; nothing survives the process."""
@@ -174,6 +204,8 @@ class InMemoryApiKeyStore(_HashedKeyStore):
     def __init__(self) -> None:
         """Start with no keys."""
         self._rows: dict[str, _KeyRow] = {}
+        self._created: dict[str, dt.datetime] = {}
+        self._revoked: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
 
     def _insert(self, row: _KeyRow) -> None:
@@ -182,6 +214,7 @@ class InMemoryApiKeyStore(_HashedKeyStore):
                 msg = f"API key id {row.key.key_id} is taken"
                 raise ValueError(msg)
             self._rows[row.key.key_id] = row
+            self._created[row.key.key_id] = dt.datetime.now(dt.UTC)
 
     def _select(self, key_id: str) -> _KeyRow | None:
         with self._lock:
@@ -193,11 +226,19 @@ class InMemoryApiKeyStore(_HashedKeyStore):
             if row is None or row.revoked:
                 return False
             self._rows[key_id] = replace(row, revoked=True)
+            self._revoked[key_id] = dt.datetime.now(dt.UTC)
             return True
 
     def _select_active(self) -> builtins.list[ApiKey]:
         with self._lock:
             return [row.key for row in self._rows.values() if not row.revoked]
+
+    def _select_records(self) -> builtins.list[KeyRecord]:
+        with self._lock:  # dictionaries keep insertion order: oldest first
+            return [
+                KeyRecord(row.key, self._created[key_id], self._revoked.get(key_id))
+                for key_id, row in self._rows.items()
+            ]
 
     def __repr__(self) -> str:
         """Say what it is, not what it holds."""
@@ -266,6 +307,19 @@ class SQLiteApiKeyStore(_HashedKeyStore):
             ).fetchall()
         return [_key(row) for row in rows]
 
+    def _select_records(self) -> builtins.list[KeyRecord]:
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "SELECT key_id, organisation, role, label, created_at, revoked_at FROM api_key"
+                " ORDER BY created_at, key_id"
+            ).fetchall()
+        return [
+            KeyRecord(
+                _key(row), _sqlite_instant(row[4]), _sqlite_instant(row[5]) if row[5] else None
+            )
+            for row in rows
+        ]
+
     def __repr__(self) -> str:
         """Name the database file."""
         return f"SQLiteApiKeyStore(path={self._path!r})"
@@ -323,6 +377,20 @@ class PostgresApiKeyStore(_HashedKeyStore):
             ).fetchall()
         return [_key(row) for row in rows]
 
+    def _select_records(self) -> builtins.list[KeyRecord]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT key_id, organisation, role, label, created_at, revoked_at FROM api_key"
+                " ORDER BY created_at, key_id"
+            ).fetchall()
+        records = []
+        for row in rows:
+            created, revoked = row[4], row[5]
+            assert isinstance(created, dt.datetime)  # noqa: S101 - a timestamptz column
+            assert revoked is None or isinstance(revoked, dt.datetime)  # noqa: S101
+            records.append(KeyRecord(_key(row), created, revoked))
+        return records
+
     def __repr__(self) -> str:
         """Say what it is without the connection string (it may hold a password)."""
         return "PostgresApiKeyStore(conninfo=<redacted>)"
@@ -332,6 +400,11 @@ def _key(row: tuple[object, ...]) -> ApiKey:
     """An :class:`ApiKey` from ``(key_id, organisation, role, label, ...)``."""
     key_id, organisation, role, label = row[:4]
     return ApiKey(str(key_id), str(organisation), Role(role), "" if label is None else str(label))
+
+
+def _sqlite_instant(value: object) -> dt.datetime:
+    """A UTC instant from the ``YYYY-MM-DDTHH:MM:SS.fffZ`` text the SQLite table keeps."""
+    return dt.datetime.fromisoformat(str(value)).astimezone(dt.UTC)
 
 
 def build_key_store(settings: Settings) -> ApiKeyStore:
@@ -347,6 +420,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyStore",
     "InMemoryApiKeyStore",
+    "KeyRecord",
     "PostgresApiKeyStore",
     "SQLiteApiKeyStore",
     "build_key_store",

@@ -1,25 +1,39 @@
-"""The ``ledger`` command: migrate, demo, contracts, read models, invoices.
+"""The ``ledger`` command: migrate, demo, serve, keys, contracts, read models, invoices.
 
 Output is for people at a terminal; logs (JSON, CPR-redacted) go to stderr.
 Citizens appear by their pseudonymous id only, except on a printed invoice,
 which must carry the citizen's name and CPR number (Bilag 1 pkt. 6); those
 come from the citizen register at printing time and never from the events.
+
+``ledger serve`` runs the HTTP API under uvicorn. It names the app by import
+string (``api.app:create_app``, a factory reading the same environment as
+this command): adapters sit below ``api`` in the layers, and uvicorn needs an
+import string anyway to start several web processes. On PostgreSQL the
+projection workers run once, in this process, beside the web server.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import signal
+import sqlite3
 import sys
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeAlias
 
+import psycopg
 import structlog
+import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from adapters import demo, logs
+from adapters.api_keys import ApiKeyStore, build_key_store
 from adapters.bootstrap import Runtime, build, migrate
 from adapters.settings import Settings, Storage
 from adapters.views import Views, run_workers
@@ -28,7 +42,8 @@ from ledger.citizens import CitizenRegister
 from ledger.clock import COPENHAGEN
 from ledger.contract import Contract
 from ledger.deadlines import DeadlineStatus
-from ledger.errors import LedgerError
+from ledger.errors import InvalidIdentifier, LedgerError
+from ledger.identifiers import validate_cvr, validate_registration
 from ledger.invoice import Invoice
 from ledger.pricing import PricePeriod
 from ledger.schedule import suggested_step
@@ -37,6 +52,8 @@ from ledger.values import Actor, Role
 from projections.registry import VIEWS
 
 log = structlog.get_logger("kontraktledger.cli")
+# argparse gives the type of ``add_subparsers()`` no public name.
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"  # noqa: SLF001
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,11 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     settings = Settings()
     try:
-        if args.command == "migrate":
-            applied = migrate(settings)
-            done = ", ".join(applied) or "nothing new"
-            print(f"migrated {settings.storage.value} store; applied: {done}")
-            return 0
+        early = EARLY_COMMANDS.get(args.command)
+        if early is not None:
+            return early(args, settings)
         if args.command == "project" and settings.storage is Storage.POSTGRES:
             return _project(settings, args.views)
         runtime = build(settings)
@@ -67,6 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LedgerError as error:
         print(f"error [{error.rule}]: {error}", file=sys.stderr)
         return 2
+
+
+def _migrate(_: argparse.Namespace, settings: Settings) -> int:
+    applied = migrate(settings)
+    done = ", ".join(applied) or "nothing new"
+    print(f"migrated {settings.storage.value} store; applied: {done}")
+    return 0
 
 
 def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
@@ -91,7 +113,294 @@ def _dispatch(args: argparse.Namespace, runtime: Runtime) -> int:
     return 1  # pragma: no cover - argparse refuses other commands
 
 
+# --- keys ---------------------------------------------------------------------------
+
+SYSTEM = "system"
+"""The organisation of system administrators who act for no buyer or provider."""
+
+DEMO_LABEL = "demo:"
+"""Labels starting with this mark demo keys: ``ledger serve --demo`` revokes and renews them."""
+
+
+def organisation_for(role: Role, organisation: str) -> str:
+    """The compact organisation a key of ``role`` may act for; raises when it may not.
+
+    A buyer administrator acts for a municipality (CVR); a provider
+    administrator or an auditor for a CVR number or P-number. A system
+    administrator (``operator``) is no contract party and acts for ``system``,
+    the organisation the ledger's own commands record (ADR 0013).
+    """
+    text = organisation.strip()
+    if role is Role.OPERATOR:
+        if text != SYSTEM:
+            msg = f"a system administrator (operator) key acts for {SYSTEM!r}, not {text!r}"
+            raise InvalidIdentifier(msg, field="org")
+        return SYSTEM
+    if role is Role.BUYER_ADMIN:
+        return validate_cvr(text, field="org")
+    return validate_registration(text, field="org")
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    problem = _store_problem(settings)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    store = build_key_store(settings)
+    if args.action == "create":
+        role = Role(args.role)
+        key, token = store.create(organisation_for(role, args.org), role, label=args.label)
+        label = f", label {key.label!r}" if key.label else ""
+        print(f"created API key {key.key_id} for {key.organisation} as {key.role.value}{label}")
+        print("token (shown this once; only its hash is kept):")
+        print(token)
+        return 0
+    if args.action == "revoke":
+        if store.revoke(args.id):
+            print(f"revoked API key {args.id}")
+            return 0
+        print(f"error: no active API key {args.id}", file=sys.stderr)
+        return 1
+    records = [r for r in store.records() if r.active or not args.active]
+    if not records:
+        print("no API keys; make one with `ledger keys create --org CVR --role ROLE`")
+        return 0
+    print(_key_columns("id", "organisation", "role", "created", "revoked", "label"))
+    for record in records:
+        key = record.key
+        revoked = "-" if record.revoked_at is None else _minute(record.revoked_at)
+        created = _minute(record.created_at)
+        print(
+            _key_columns(key.key_id, key.organisation, key.role.value, created, revoked, key.label)
+        )
+    return 0
+
+
+def _key_columns(*cells: str) -> str:
+    """One row of ``ledger keys list``; times are Copenhagen minutes."""
+    key_id, organisation, role, created, revoked, label = cells
+    return (
+        f"{key_id:<12}  {organisation:<12}  {role:<14}  {created:<16}  {revoked:<16}  {label}"
+    ).rstrip()
+
+
+def _minute(instant: dt.datetime) -> str:
+    return instant.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M")
+
+
+def _store_problem(settings: Settings) -> str | None:
+    """Why the API's key store cannot be used as configured, or None when it can."""
+    if settings.storage is Storage.MEMORY:
+        return (
+            "the memory store keeps nothing between processes; "
+            "use KONTRAKTLEDGER_STORAGE=sqlite (the default) or postgres"
+        )
+    try:
+        build_key_store(settings).records()
+    except (sqlite3.OperationalError, psycopg.errors.UndefinedTable):
+        return f"the {settings.storage.value} store is not migrated; run `ledger migrate` first"
+    except psycopg.OperationalError as error:
+        return f"cannot reach PostgreSQL: {error}"
+    return None
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    """A demo API key as printed: the role, whom it acts for, and its token (shown once)."""
+
+    role: Role
+    organisation: str
+    holder: str
+    token: str
+
+
+DEMO_HOLDERS: tuple[tuple[Role, str, str], ...] = (
+    (Role.BUYER_ADMIN, demo.BUYER_NORD.cvr, f"{demo.BUYER_NORD.name}, CVR {demo.BUYER_NORD.cvr}"),
+    (
+        Role.PROVIDER_ADMIN,
+        demo.STOTTEPAKKEN.registration,
+        f"{demo.STOTTEPAKKEN.name}, CVR {demo.STOTTEPAKKEN.registration}",
+    ),
+    (
+        Role.AUDITOR,
+        demo.BUYER_NORD.cvr,
+        f"{demo.BUYER_NORD.name}, CVR {demo.BUYER_NORD.cvr} (reads only)",
+    ),
+    (Role.OPERATOR, SYSTEM, "system administrator: tariff sheets, regulation, invoices"),
+)
+
+
+def renew_demo_keys(store: ApiKeyStore) -> list[DemoKey]:
+    """Revoke every active demo key, then make one per role (labelled ``demo:<role>``).
+
+    Only hashes are stored, so a token can be shown only when it is made:
+    each start makes a fresh set instead of piling up unusable ones.
+    """
+    for key in store.list():
+        if key.label.startswith(DEMO_LABEL):
+            store.revoke(key.key_id)
+    made = []
+    for role, organisation, holder in DEMO_HOLDERS:
+        _, token = store.create(organisation, role, label=f"{DEMO_LABEL}{role.value}")
+        made.append(DemoKey(role, organisation, holder, token))
+    return made
+
+
+# --- serve ----------------------------------------------------------------------------
+
+APP = "api.app:create_app"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the API until SIGTERM or SIGINT; on PostgreSQL also run the projection workers."""
+    refusal = _serve_refusal(args, settings)
+    if refusal is None:
+        loaded = _load_demo(settings) if args.demo else None
+        refusal = _store_problem(settings)
+    if refusal is not None:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    _make_view_tables(settings)
+    # Tables exist now; the web processes must not create them (architecture section 9).
+    os.environ["KONTRAKTLEDGER_CREATE_TABLES"] = "false"
+    base = _base_url(args.host, args.port)
+    print(f"kontraktledger API at {base} ({settings.storage.value} store)")
+    print(f"interactive docs at {base}/docs")
+    if loaded is not None:
+        state = "loaded" if loaded.loaded else "already present"
+        print(f"demo data {state}: {len(loaded.contract_ids)} contracts ({demo.ILLUSTRATIVE})")
+        _print_demo_keys(renew_demo_keys(build_key_store(settings)), base)
+    projecting = settings.storage is Storage.POSTGRES and not args.no_project
+    if settings.storage is Storage.POSTGRES and args.no_project:
+        print("projection workers: not here (--no-project); run `ledger project` beside it")
+    print("stop with Ctrl-C", flush=True)
+    return _run_server(args, settings, projecting=projecting)
+
+
+def _serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
+    if settings.storage is Storage.MEMORY:
+        return _store_problem(settings)
+    if args.workers > 1 and settings.storage is not Storage.POSTGRES:
+        return "--workers above 1 needs PostgreSQL (SQLite is embedded: one process)"
+    return None
+
+
+def _make_view_tables(settings: Settings) -> None:
+    """Create the views' tracking tables, which the event library makes on first build.
+
+    ``ledger migrate`` makes the view tables but not ``<view>_tracking``; building
+    the views once here, with table creation on, makes them (idempotent).
+    """
+    creating = settings.model_copy(update={"create_tables": True})
+    runtime = build(creating)
+    try:
+        Views(creating, runtime.ledger).close()
+    finally:
+        runtime.close()
+
+
+def _load_demo(settings: Settings) -> demo.DemoResult:
+    """Migrate and load the demo data (both idempotent)."""
+    migrate(settings)
+    runtime = build(settings)
+    try:
+        return demo.load(runtime.ledger, runtime.citizens)
+    finally:
+        runtime.close()
+
+
+def _run_server(args: argparse.Namespace, settings: Settings, *, projecting: bool) -> int:
+    """Run uvicorn (one process, or a supervisor of several) and the projection workers."""
+    config = uvicorn.Config(
+        APP,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,  # the app logs one structured line per request
+        timeout_graceful_shutdown=10,
+    )
+    stop = threading.Event()
+    failed: list[BaseException] = []
+    # uvicorn handles the signals while it serves, then restores these and re-raises
+    # the signal it caught: so a stop ends here as a set event, not a killed process.
+    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in STOP_SIGNALS}
+    server: uvicorn.Server | None = None
+    halt: Callable[[], object]
+    if args.workers > 1:
+        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+        serve, halt = supervisor.run, supervisor.should_exit.set
+    else:
+        single = server = uvicorn.Server(config)
+
+        def halt() -> None:
+            single.should_exit = True
+
+        serve = single.run
+    worker = None
+    if projecting:
+        worker = threading.Thread(
+            target=_project_beside_server,
+            args=(settings, stop, failed, halt),
+            name="projection-workers",
+            daemon=True,
+        )
+        worker.start()
+    try:
+        serve()
+    finally:
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=15)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if server is not None and not server.started:
+        return 3  # uvicorn's exit code when it could not start (e.g. the port is taken)
+    return 1 if failed else 0
+
+
+def _project_beside_server(
+    settings: Settings,
+    stop: threading.Event,
+    failed: list[BaseException],
+    halt: Callable[[], object],
+) -> None:
+    """Run the projection workers; if they fail, stop the server so a supervisor restarts it."""
+    try:
+        run_workers(settings, list(VIEWS), stop=stop)
+    except Exception as error:  # any failure must stop the server, not leave reads hanging
+        failed.append(error)
+        log.exception("projection workers failed; stopping the server")
+        halt()
+
+
+def _base_url(host: str, port: int) -> str:
+    """The URL to print: a wildcard address is shown as the loopback one."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104 - not a bind
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _print_demo_keys(keys: list[DemoKey], base: str) -> None:
+    print()
+    print("demo API keys, one per role (shown once: the next `ledger serve --demo` renews them)")
+    for key in keys:
+        print(f"  {key.role.value:<15} {key.token}  {key.holder}")
+    print()
+    print('In /docs press "Authorize" and paste a key. Or from a shell:')
+    print(f'  curl -H "Authorization: Bearer {keys[0].token}" {base}/v1/contracts')
+    print()
+
+
 VIEW_COMMANDS = {"project", "rebuild", "status", "invoice", "adjustments", "deadlines"}
+# Commands that build what they need themselves (no ledger runtime around them).
+EARLY_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "migrate": _migrate,
+    "serve": _serve,
+    "keys": _keys,
+}
 BILLING = Actor("system", Role.OPERATOR, "cli", "cli")
 
 
@@ -312,6 +621,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create the event tables and apply SQL migrations")
     commands.add_parser("demo", help="load the demo sheets and contracts (idempotent)")
+    _add_serve(commands)
+    _add_keys(commands)
     contract = commands.add_parser("contract", help="contracts and their price timelines")
     actions = contract.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="list contracts")
@@ -354,11 +665,63 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_serve(commands: Subcommands) -> None:
+    serve = commands.add_parser("serve", help="serve the HTTP API (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="migrate, load the demo data and print a fresh demo key per role",
+    )
+    serve.add_argument(
+        "--no-project",
+        action="store_true",
+        help="PostgreSQL: do not run the projection workers here (run `ledger project`)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="web processes (PostgreSQL only; the projection workers still run once)",
+    )
+
+
+def _add_keys(commands: Subcommands) -> None:
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="make a key and print its token once")
+    create.add_argument(
+        "--org",
+        required=True,
+        help="CVR (buyer-admin), CVR or P-number (provider-admin, auditor), 'system' (operator)",
+    )
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[role.value for role in Role],
+        help="operator is the system administrator",
+    )
+    create.add_argument("--label", default="", help="a note: whose key, what for")
+    key_list = key_actions.add_parser("list", help="every key, never its secret")
+    key_list.add_argument("--active", action="store_true", help="leave out revoked keys")
+    revoke = key_actions.add_parser("revoke", help="revoke a key: it stops authenticating")
+    revoke.add_argument("id", help="the key id (the 12 characters after kl_)")
+
+
 CATCH_UP_HELP = "catch the views up in this process instead of waiting for `ledger project`"
 
 
 def _month(text: str) -> dt.date:
     return dt.date.fromisoformat(f"{text}-01")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        msg = f"must be 1 or more, not {value}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ reached these tests fail: they are never skipped.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import os
 import re
@@ -29,6 +30,7 @@ from adapters.api_keys import (
     ApiKey,
     ApiKeyStore,
     InMemoryApiKeyStore,
+    KeyRecord,
     PostgresApiKeyStore,
     SQLiteApiKeyStore,
     build_key_store,
@@ -149,6 +151,7 @@ def test_every_backend_satisfies_the_store_protocol(store):
     key, token = as_protocol.create(BUYER, Role.BUYER_ADMIN)
     assert key == as_protocol.authenticate(token)
     assert [key] == as_protocol.list()
+    assert [key] == [record.key for record in as_protocol.records()]
     assert True is as_protocol.revoke(key.key_id)
 
 
@@ -306,6 +309,36 @@ def test_list_shows_the_active_keys(store):
 def test_list_is_empty_at_first(store):
     """A fresh store has no keys."""
     assert [] == store.list()
+    assert [] == store.records()
+
+
+def test_records_keep_revoked_keys_with_when_they_were_made_and_revoked(store):
+    """``ledger keys list`` shows the whole history, oldest first; only revocation differs."""
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    revoked, _ = store.create(BUYER, Role.BUYER_ADMIN, label="old")
+    kept, _ = store.create(PROVIDER, Role.PROVIDER_ADMIN)
+    store.revoke(revoked.key_id)
+
+    records = store.records()
+
+    assert [revoked, kept] == [record.key for record in records]
+    old, new = records
+    assert [False, True] == [old.active, new.active]
+    assert None is new.revoked_at
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+    assert old.revoked_at is not None
+    for instant in (old.created_at, new.created_at, old.revoked_at):
+        assert before <= instant <= after  # timezone-aware UTC instants on every backend
+    assert old.created_at <= old.revoked_at
+
+
+def test_records_hold_no_secret(store):
+    """A record is the key's public facts and two instants: nothing else to leak."""
+    key, token = store.create(BUYER, Role.AUDITOR)
+    (record,) = store.records()
+    assert {"key", "created_at", "revoked_at"} == set(vars(record))
+    assert secret_of(token) not in repr(record)
+    assert KeyRecord(key, record.created_at, None) == record
 
 
 # --- the SQL backends -------------------------------------------------------

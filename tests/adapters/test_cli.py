@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from adapters.cli import main
+from adapters.api_keys import ApiKey, InMemoryApiKeyStore, build_key_store
+from adapters.cli import main, organisation_for, renew_demo_keys
+from adapters.demo import BUYER_NORD, STOTTEPAKKEN
+from adapters.settings import Settings
 from ledger.citizens import CitizenCipher
+from ledger.errors import InvalidIdentifier
+from ledger.values import Role
 from tests.conftest import postgres_conninfo, postgres_settings
+
+TOKEN = re.compile(r"kl_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}")
 
 
 @pytest.fixture
@@ -135,3 +156,319 @@ def test_migrate_demo_and_list_work_on_postgres(postgres_env, capsys):
             )
         }
     assert {"ledger_events", "ledger_snapshots", "citizen_register", "schema_migrations"} <= tables
+
+
+# --- ledger keys ---------------------------------------------------------------------
+
+
+def _created_token(out: str) -> str:
+    """The one token ``ledger keys create`` printed."""
+    tokens = TOKEN.findall(out)
+    assert 1 == len(tokens), out
+    return str(tokens[0])
+
+
+@pytest.mark.usefixtures("sqlite_env")
+def test_keys_create_prints_a_token_that_authenticates_and_list_never_shows_it(capsys):
+    """The token is printed once; the list names the key but holds no part of its secret."""
+    main(["migrate"])
+    capsys.readouterr()
+
+    assert 0 == main(
+        ["keys", "create", "--org", "29189919", "--role", "buyer-admin", "--label", "indkøb"]
+    )
+
+    token = _created_token(capsys.readouterr().out)
+    key = build_key_store(Settings()).authenticate(token)
+    assert key is not None
+    assert ApiKey(key.key_id, "29189919", Role.BUYER_ADMIN, "indkøb") == key
+    assert 0 == main(["keys", "list"])
+    listed = capsys.readouterr().out
+    row = next(line for line in listed.splitlines() if line.startswith(key.key_id))
+    assert ["29189919", "buyer-admin"] == row.split()[1:3]
+    assert row.endswith("-                 indkøb")  # not revoked
+    secret = token.split("_", 2)[2]
+    assert secret[:8] not in listed
+    assert token not in listed
+
+
+@pytest.mark.usefixtures("sqlite_env")
+def test_keys_revoke_makes_the_token_fail_and_list_shows_when(capsys):
+    """A revoked key stops authenticating; ``--active`` leaves it out of the list."""
+    main(["migrate"])
+    main(["keys", "create", "--org", "11715311", "--role", "provider-admin"])
+    token = _created_token(capsys.readouterr().out)
+    key_id = token[3:15]
+
+    assert 0 == main(["keys", "revoke", key_id])
+
+    assert f"revoked API key {key_id}" in capsys.readouterr().out
+    assert None is build_key_store(Settings()).authenticate(token)
+    main(["keys", "list"])
+    row = next(line for line in capsys.readouterr().out.splitlines() if key_id in line)
+    assert re.search(r"provider-admin  \d{4}-\d\d-\d\d \d\d:\d\d  \d{4}-\d\d-\d\d \d\d:\d\d", row)
+    main(["keys", "list", "--active"])
+    assert key_id not in capsys.readouterr().out
+    assert 1 == main(["keys", "revoke", key_id])  # already revoked
+    assert f"no active API key {key_id}" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("sqlite_env")
+def test_keys_create_refuses_an_invalid_organisation_and_stores_nothing(capsys):
+    """A wrong CVR check digit exits 2 naming the rule; no key is made."""
+    main(["migrate"])
+    capsys.readouterr()
+
+    assert 2 == main(["keys", "create", "--org", "29189918", "--role", "auditor"])
+
+    assert "error [invalid-identifier]" in capsys.readouterr().err
+    assert [] == build_key_store(Settings()).records()
+
+
+@pytest.mark.parametrize(
+    ("role", "given", "expected"),
+    [
+        (Role.BUYER_ADMIN, "29 18 99 19", "29189919"),
+        (Role.PROVIDER_ADMIN, "11715311", "11715311"),
+        (Role.PROVIDER_ADMIN, "1012345678", "1012345678"),  # a P-number
+        (Role.AUDITOR, "1012345678", "1012345678"),
+        (Role.OPERATOR, " system ", "system"),
+    ],
+)
+def test_a_key_acts_for_a_valid_organisation_of_its_role(role, given, expected):
+    """Buyers by CVR; providers and auditors by CVR or P-number; operators for 'system'."""
+    assert expected == organisation_for(role, given)
+
+
+@pytest.mark.parametrize(
+    ("role", "given"),
+    [
+        (Role.BUYER_ADMIN, "1012345678"),  # a municipality is a CVR, not a P-number
+        (Role.BUYER_ADMIN, "system"),
+        (Role.AUDITOR, "SYSTEM"),
+        (Role.PROVIDER_ADMIN, "11715312"),  # check digit
+        (Role.AUDITOR, "2918991"),  # neither 8 nor 10 digits
+        (Role.OPERATOR, "29189919"),  # no contract party: not a buyer's or provider's CVR
+        (Role.OPERATOR, "System"),
+    ],
+)
+def test_a_key_refuses_an_organisation_its_role_cannot_act_for(role, given):
+    """The org is refused as the field ``org``."""
+    with pytest.raises(InvalidIdentifier) as refused:
+        organisation_for(role, given)
+    assert "org" == refused.value.field
+
+
+@pytest.mark.usefixtures("sqlite_env")
+def test_keys_need_a_migrated_store(capsys):
+    """Before ``ledger migrate`` the command says what to do instead of a traceback."""
+    assert 2 == main(["keys", "list"])
+
+    assert "run `ledger migrate` first" in capsys.readouterr().err
+
+
+# --- demo keys ---------------------------------------------------------------------------
+
+
+def test_renewing_demo_keys_revokes_the_earlier_demo_keys_only():
+    """Each ``serve --demo`` makes one fresh key per role; earlier demo keys stop working."""
+    store = InMemoryApiKeyStore()
+    own, own_token = store.create("29189919", Role.BUYER_ADMIN, label="indkøb")
+    first = renew_demo_keys(store)
+
+    second = renew_demo_keys(store)
+
+    assert [None] * 4 == [store.authenticate(k.token) for k in first]
+    renewed = [store.authenticate(k.token) for k in second]
+    assert [
+        (Role.BUYER_ADMIN, BUYER_NORD.cvr, "demo:buyer-admin"),
+        (Role.PROVIDER_ADMIN, STOTTEPAKKEN.registration, "demo:provider-admin"),
+        (Role.AUDITOR, BUYER_NORD.cvr, "demo:auditor"),
+        (Role.OPERATOR, "system", "demo:operator"),
+    ] == [(k.role, k.organisation, k.label) for k in renewed if k is not None]
+    assert own == store.authenticate(own_token)
+    assert 5 == len(store.list())
+    assert 9 == len(store.records())
+
+
+# --- ledger serve ------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("sqlite_env")
+def test_serve_refuses_several_web_processes_on_sqlite(capsys):
+    """SQLite is embedded: one process; nothing is served."""
+    assert 2 == main(["serve", "--workers", "2"])
+
+    assert "--workers above 1 needs PostgreSQL" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("sqlite_env")
+def test_serve_refuses_the_memory_store(monkeypatch, capsys):
+    """A web process could not share an in-memory store with anyone."""
+    monkeypatch.setenv("KONTRAKTLEDGER_STORAGE", "memory")
+
+    assert 2 == main(["serve", "--demo"])
+
+    assert "memory store keeps nothing" in capsys.readouterr().err
+
+
+@contextmanager
+def watchdog(seconds: float) -> Iterator[Callable[[], float]]:
+    """SIGTERM this process after ``seconds``, so a server started in-process cannot hang."""
+    started = time.monotonic()
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        yield lambda: time.monotonic() - started
+    finally:
+        timer.cancel()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, Any]:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - a local http URL
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            body = response.read()
+            kind = response.headers.get("content-type", "")
+            return response.status, json.loads(body) if "json" in kind else body.decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@dataclass
+class Served:
+    """A ``ledger serve`` subprocess, its address and what it printed so far."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+    stdout: Path
+    stderr: Path
+
+    def out(self) -> str:
+        return self.stdout.read_text(encoding="utf-8")
+
+    def demo_key(self, role: Role) -> str:
+        found = re.search(rf"^  {role.value}\s+({TOKEN.pattern})", self.out(), re.MULTILINE)
+        assert found is not None, self.out()
+        return found[1]
+
+
+@contextmanager
+def serving(tmp_path: Path, env: dict[str, str], *args: str) -> Iterator[Served]:
+    """Start ``ledger serve`` with ``args`` and wait for /healthz; always stop it."""
+    port = _free_port()
+    stdout, stderr = tmp_path / "serve.out", tmp_path / "serve.err"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port), *args],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+    served = Served(process, f"http://127.0.0.1:{port}", stdout, stderr)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, f"serve exited: {stderr.read_text()}"
+            assert time.monotonic() < deadline, f"no /healthz in 90 s: {stderr.read_text()}"
+            try:
+                if 200 == _get(f"{served.base}/healthz")[0]:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _stop(served: Served) -> int:
+    """SIGTERM, as a supervisor would send it; the exit code (bounded wait)."""
+    served.process.terminate()
+    return served.process.wait(timeout=30)
+
+
+def test_serve_demo_answers_with_a_printed_key_and_stops_cleanly(sqlite_env, tmp_path):
+    """The README's run command: address, docs and demo keys printed; the API answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KONTRAKTLEDGER_")}
+    env["KONTRAKTLEDGER_DATA_DIR"] = str(sqlite_env)
+
+    with serving(tmp_path, env, "--demo") as served:
+        status, page = _get(f"{served.base}/v1/contracts", served.demo_key(Role.BUYER_ADMIN))
+        docs_status, docs = _get(f"{served.base}/docs")
+        refused, _ = _get(f"{served.base}/v1/contracts", served.demo_key(Role.BUYER_ADMIN)[:-1])
+
+        assert 0 == _stop(served)
+
+    assert 200 == status
+    assert 2 == len(page["items"])  # Demo Nord's two contracts; Demo Syd's are not listed
+    assert {BUYER_NORD.cvr} == {item["buyer"]["cvr"] for item in page["items"]}
+    assert 200 == docs_status
+    assert "swagger" in docs.lower()
+    assert 401 == refused
+    out = served.out()
+    assert f"kontraktledger API at {served.base} (sqlite store)" in out
+    assert f"interactive docs at {served.base}/docs" in out
+    assert "demo data loaded: 4 contracts" in out
+    assert f'curl -H "Authorization: Bearer {served.demo_key(Role.BUYER_ADMIN)}"' in out
+    assert 'press "Authorize"' in out
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_serve_on_postgres_runs_the_projection_workers_in_process(tmp_path):
+    """Reads wait for the views, so an answer proves the workers in the process projected."""
+    env = dict(os.environ)
+
+    with serving(tmp_path, env, "--demo") as served:
+        status, page = _get(f"{served.base}/v1/contracts", served.demo_key(Role.AUDITOR))
+
+        assert 0 == _stop(served)
+
+    assert 200 == status, page
+    assert {BUYER_NORD.cvr} == {item["buyer"]["cvr"] for item in page["items"]}
+    assert 2 == len(page["items"])
+    assert "(postgres store)" in served.out()
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_serve_stops_when_the_projection_workers_fail(monkeypatch, capsys):
+    """Reads would wait for views that no longer move: the server stops, exit code 1."""
+    main(["migrate"])
+
+    def broken_workers(*_args, **_kwargs):
+        raise RuntimeError("the view's database went away")
+
+    monkeypatch.setattr("adapters.cli.run_workers", broken_workers)
+    monkeypatch.setenv("KONTRAKTLEDGER_CREATE_TABLES", "true")  # serve turns it off: restore
+
+    with watchdog(30) as elapsed:
+        code = main(["serve", "--port", str(_free_port())])
+
+    assert 1 == code
+    assert elapsed() < 20  # stopped by the failure, not by the watchdog
+    assert "projection workers failed; stopping the server" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("sqlite_env")
+def test_serve_exits_3_when_the_port_is_taken(monkeypatch):
+    """The start-up failure code of uvicorn, after the store checks pass."""
+    main(["migrate"])
+    monkeypatch.setenv("KONTRAKTLEDGER_CREATE_TABLES", "true")  # serve turns it off: restore
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with watchdog(30), pytest.raises(SystemExit) as exited:
+            main(["serve", "--port", str(port)])
+
+    assert 3 == exited.value.code
