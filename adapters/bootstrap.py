@@ -126,7 +126,15 @@ def migrate(settings: Settings) -> list[str]:
         ensure_postgres_database(settings)
     # Building the ledger with CREATE_TABLE on creates the library's tables.
     creating = settings.model_copy(update={"create_tables": True})
-    build(creating).close()
+    runtime = build(creating)
+    try:
+        # The views' tracking tables are made by the library too: build them once,
+        # so that web and worker processes may run with create_tables off.
+        from adapters.views import Views  # noqa: PLC0415 - adapters.views imports this module
+
+        Views(creating, runtime.ledger).close()
+    finally:
+        runtime.close()
     if settings.storage is Storage.SQLITE:
         applied = migrate_sqlite(settings.sqlite_path)
     else:

@@ -261,7 +261,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if refusal is not None:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    _make_view_tables(settings)
     # Tables exist now; the web processes must not create them (architecture section 9).
     os.environ["KONTRAKTLEDGER_CREATE_TABLES"] = "false"
     base = _base_url(args.host, args.port)
@@ -284,20 +283,6 @@ def _serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
     if args.workers > 1 and settings.storage is not Storage.POSTGRES:
         return "--workers above 1 needs PostgreSQL (SQLite is embedded: one process)"
     return None
-
-
-def _make_view_tables(settings: Settings) -> None:
-    """Create the views' tracking tables, which the event library makes on first build.
-
-    ``ledger migrate`` makes the view tables but not ``<view>_tracking``; building
-    the views once here, with table creation on, makes them (idempotent).
-    """
-    creating = settings.model_copy(update={"create_tables": True})
-    runtime = build(creating)
-    try:
-        Views(creating, runtime.ledger).close()
-    finally:
-        runtime.close()
 
 
 def _load_demo(settings: Settings) -> demo.DemoResult:

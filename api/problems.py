@@ -201,6 +201,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             field="Idempotency-Key",
         )
 
+    @app.exception_handler(TimeoutError)
+    async def _timeout(request: Request, error: TimeoutError) -> JSONResponse:
+        # A view did not reach the log's head in time (e.g. no projection worker
+        # runs on PostgreSQL): answering from a stale view would break read-your-writes.
+        return problem(
+            503,
+            "Service unavailable",
+            str(error) or "a dependency did not answer in time",
+            request=request,
+            rule="views-behind",
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed"}

@@ -25,12 +25,15 @@ import pytest
 from psycopg import sql
 
 from adapters.api_keys import ApiKey, InMemoryApiKeyStore, build_key_store
+from adapters.bootstrap import build
 from adapters.cli import main, organisation_for, renew_demo_keys
 from adapters.demo import BUYER_NORD, STOTTEPAKKEN
 from adapters.settings import Settings
+from adapters.views import Views
 from ledger.citizens import CitizenCipher
 from ledger.errors import InvalidIdentifier
 from ledger.values import Role
+from projections.registry import VIEWS
 from tests.conftest import postgres_conninfo, postgres_settings
 
 TOKEN = re.compile(r"kl_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}")
@@ -472,3 +475,20 @@ def test_serve_exits_3_when_the_port_is_taken(monkeypatch):
             main(["serve", "--port", str(port)])
 
     assert 3 == exited.value.code
+
+
+@pytest.mark.parametrize("env", ["sqlite_env", "postgres_env"])
+def test_migrate_makes_every_table_a_process_without_table_creation_needs(env, request):
+    """Web and worker processes run with table creation off: migrate must make all tables."""
+    request.getfixturevalue(env)
+    assert 0 == main(["migrate"])
+    settings = Settings(create_tables=False)
+    runtime = build(settings)
+    views = Views(settings, runtime.ledger)
+    try:
+        assert {status.name: status.position for status in views.status()} == dict.fromkeys(
+            VIEWS, 0
+        )
+    finally:
+        views.close()
+        runtime.close()

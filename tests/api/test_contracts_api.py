@@ -226,3 +226,19 @@ def test_readyz_reports_each_dependency_of_the_app(api):
     response = client.get("/readyz")
     assert 200 == response.status_code
     assert {"store": True, "views": True} == response.json()["checks"]
+
+
+def test_a_view_that_cannot_catch_up_is_a_503_problem_not_stale_data(sqlite_api, monkeypatch):
+    def behind(*_: object, **__: object) -> None:
+        msg = "view contract_summary is at 3, not 9: is `ledger project` running?"
+        raise TimeoutError(msg)
+
+    monkeypatch.setattr(sqlite_api.ctx.views, "wait", behind)
+    response = sqlite_api.client.get(
+        "/v1/contracts", headers=sqlite_api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    )
+    assert 503 == response.status_code
+    assert "application/problem+json" == response.headers["content-type"]
+    assert "views-behind" == response.json()["rule"]
+    assert "ledger project" in response.json()["detail"]
+    assert response.headers["retry-after"]
