@@ -37,12 +37,13 @@ import sqlite3
 import string
 import threading
 from abc import ABC, abstractmethod
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from adapters.settings import Settings, Storage
 from ledger.values import Role
@@ -328,12 +329,18 @@ class SQLiteApiKeyStore(_HashedKeyStore):
 class PostgresApiKeyStore(_HashedKeyStore):
     """Keys in the ``api_key`` table of a PostgreSQL database (psycopg 3)."""
 
-    def __init__(self, conninfo: str) -> None:
-        """Connect with ``conninfo`` (its search_path picks the schema) for each operation."""
-        self._conninfo = conninfo
+    def __init__(self, conninfo: str, pool: ConnectionPool | None = None) -> None:
+        """Use ``pool`` (the API's), else connect with ``conninfo`` for each operation.
 
-    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
-        """Open a connection; used as a context manager it commits or rolls back."""
+        Either way the connection string's search_path picks the schema.
+        """
+        self._conninfo = conninfo
+        self._pool = pool
+
+    def _connect(self) -> AbstractContextManager[psycopg.Connection[tuple[object, ...]]]:
+        """A connection; used as a context manager it commits or rolls back."""
+        if self._pool is not None:
+            return self._pool.connection()
         return psycopg.connect(self._conninfo)
 
     def _insert(self, row: _KeyRow) -> None:
@@ -407,13 +414,16 @@ def _sqlite_instant(value: object) -> dt.datetime:
     return dt.datetime.fromisoformat(str(value)).astimezone(dt.UTC)
 
 
-def build_key_store(settings: Settings) -> ApiKeyStore:
-    """The key store for ``settings.storage``, in the same database as the events."""
+def build_key_store(settings: Settings, pool: ConnectionPool | None = None) -> ApiKeyStore:
+    """The key store for ``settings.storage``, in the same database as the events.
+
+    On PostgreSQL, ``pool`` (the API's connection pool) saves a connection per request.
+    """
     if settings.storage is Storage.MEMORY:
         return InMemoryApiKeyStore()
     if settings.storage is Storage.SQLITE:
         return SQLiteApiKeyStore(settings.sqlite_path)
-    return PostgresApiKeyStore(settings.postgres_conninfo)
+    return PostgresApiKeyStore(settings.postgres_conninfo, pool)
 
 
 __all__ = [

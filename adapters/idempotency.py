@@ -22,12 +22,13 @@ import base64
 import json
 import sqlite3
 import threading
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from adapters.settings import Settings, Storage
 
@@ -131,12 +132,18 @@ class SQLiteIdempotencyStore:
 class PostgresIdempotencyStore:
     """Responses in the ``idempotency`` table of a PostgreSQL database (psycopg 3)."""
 
-    def __init__(self, conninfo: str) -> None:
-        """Connect with ``conninfo`` (its search_path picks the schema) for each operation."""
-        self._conninfo = conninfo
+    def __init__(self, conninfo: str, pool: ConnectionPool | None = None) -> None:
+        """Use ``pool`` (the API's), else connect with ``conninfo`` for each operation.
 
-    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
-        """Open a connection; used as a context manager it commits or rolls back."""
+        Either way the connection string's search_path picks the schema.
+        """
+        self._conninfo = conninfo
+        self._pool = pool
+
+    def _connect(self) -> AbstractContextManager[psycopg.Connection[tuple[object, ...]]]:
+        """A connection; used as a context manager it commits or rolls back."""
+        if self._pool is not None:
+            return self._pool.connection()
         return psycopg.connect(self._conninfo)
 
     def get(self, scope: str, key: str) -> StoredResponse | None:
@@ -200,13 +207,18 @@ def _decode(request_hash: object, status: object, headers: object, body: object)
     )
 
 
-def build_idempotency_store(settings: Settings) -> IdempotencyStore:
-    """The idempotency store for ``settings.storage``, in the same database as the events."""
+def build_idempotency_store(
+    settings: Settings, pool: ConnectionPool | None = None
+) -> IdempotencyStore:
+    """The idempotency store for ``settings.storage``, in the same database as the events.
+
+    On PostgreSQL, ``pool`` (the API's connection pool) saves a connection per request.
+    """
     if settings.storage is Storage.MEMORY:
         return InMemoryIdempotencyStore()
     if settings.storage is Storage.SQLITE:
         return SQLiteIdempotencyStore(settings.sqlite_path)
-    return PostgresIdempotencyStore(settings.postgres_conninfo)
+    return PostgresIdempotencyStore(settings.postgres_conninfo, pool)
 
 
 __all__ = [

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
 
 from adapters.api_keys import build_key_store
 from adapters.bootstrap import build
 from adapters.idempotency import build_idempotency_store
-from adapters.settings import Settings
+from adapters.settings import Settings, Storage
 from adapters.views import Views
 from api.context import Context
 from api.observability import install_observability
@@ -41,12 +42,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the API over the storage ``settings`` name (default: from the environment)."""
     settings = settings or Settings()
     runtime = build(settings, clock=clock)
+    # On PostgreSQL, keys and idempotency records share one small pool: a new
+    # connection per request would cost more than the request itself.
+    pool = None
+    if settings.storage is Storage.POSTGRES:
+        pool = ConnectionPool(
+            settings.postgres_conninfo, min_size=1, max_size=4, name="api", open=True
+        )
     ctx = Context(
         settings=settings,
         runtime=runtime,
         views=Views(settings, runtime.ledger),
-        keys=build_key_store(settings),
-        idempotency=build_idempotency_store(settings),
+        keys=build_key_store(settings, pool),
+        idempotency=build_idempotency_store(settings, pool),
+        pool=pool,
     )
 
     @asynccontextmanager

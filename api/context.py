@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+from psycopg_pool import ConnectionPool
 
 from adapters.api_keys import ApiKeyStore
 from adapters.bootstrap import Runtime
@@ -24,6 +25,7 @@ class Context:
     views: Views
     keys: ApiKeyStore
     idempotency: IdempotencyStore
+    pool: ConnectionPool | None = None
 
     @property
     def ledger(self) -> Ledger:
@@ -39,6 +41,8 @@ class Context:
         """Release connections."""
         self.views.close()
         self.runtime.close()
+        if self.pool is not None:
+            self.pool.close()
 
 
 def context(request: Request) -> Context:
