@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
@@ -927,6 +928,169 @@ class Ledger(Application[uuid.UUID]):
             version = domain_event.originator_version
         return version
 
+    # --- sheets listed, sheet history, the annual regulation of an offer -----------
+    # (issue 4: the API's tariff-sheet and regulation resources)
+
+    def tariff_sheets(
+        self, *, offer: str | None = None, year: int | None = None
+    ) -> list[TariffSheet]:
+        """The published sheets as they are now, by offer and year; optionally filtered.
+
+        Read from the publication events in the log (no read model holds sheets);
+        there are a few per offer and year, so this stays small.
+        """
+        found: list[TariffSheet] = []
+        for published in self._created_events(SHEET_PUBLISHED_TOPIC):
+            if not isinstance(published, TariffSheet.Published):  # pragma: no cover - by topic
+                continue
+            if offer is not None and published.offer != offer:
+                continue
+            if year is not None and published.year != year:
+                continue
+            found.append(self.get_tariff_sheet(published.offer, published.year))
+        return sorted(found, key=lambda sheet: (sheet.offer, sheet.year))
+
+    def tariff_sheet_history(
+        self, offer: str, year: int, *, known_at: dt.datetime | None = None
+    ) -> list[TariffSheet.Event]:
+        """The sheet's publication and corrections, in order, as recorded by ``known_at``.
+
+        Each event says who recorded it (``actor``), when (``timestamp``) and,
+        for a correction, why (``reason``).
+        """
+        sheet = self.get_tariff_sheet(offer, year, known_at=known_at)
+        return [
+            item
+            for item in self.events.get(sheet.id, lte=sheet.version)
+            if isinstance(item, TariffSheet.Event)
+        ]
+
+    def offer_contract_ids(self, offer: str) -> list[uuid.UUID]:
+        """The ids of every contract drafted with ``offer``, in the order they were drafted.
+
+        A contract's provider (and so its offer) is fixed when it is drafted,
+        so the drafting events alone answer this, without loading contracts.
+        """
+        return [
+            drafted.originator_id
+            for drafted in self._created_events(CONTRACT_DRAFTED_TOPIC)
+            if isinstance(drafted, Contract.Drafted) and drafted.provider.offer == offer
+        ]
+
+    def regulate_offer_by_tariff_sheet(
+        self, offer: str, year: int, *, actor: Actor
+    ) -> list[RegulationOutcome]:
+        """Move every affected contract of ``offer`` onto ``year``'s sheet (pkt. 8, G3).
+
+        The operator's one act for the whole offer; each contract gets its own
+        ``RegulatedByTariffSheet`` event. Safe to run again: a contract already
+        regulated for ``year`` is reported as such and records nothing. The
+        sheet must be published first (``TariffSheetNotFound``, nothing recorded).
+        """
+        _require_role(actor, Role.OPERATOR)
+        self.get_tariff_sheet(offer, year)
+        return self._regulate_offer(
+            offer,
+            year,
+            "tariff-sheet",
+            actor,
+            lambda contract: contract.regulate_by_tariff_sheet(year, actor=actor),
+        )
+
+    def regulate_offer_by_index(
+        self,
+        offer: str,
+        year: int,
+        *,
+        pl_percentage: Decimal,
+        overhead_percentage: Decimal,
+        source: IndexSource,
+        edition: str,
+        actor: Actor,
+    ) -> list[RegulationOutcome]:
+        """Index the agreed prices of every særforanstaltning of ``offer`` from 1 January (pkt. 8).
+
+        Each contract with agreed prices gets its own ``RegulatedByIndex``
+        event; contracts priced by the tariff sheet are not affected. Safe to
+        run again, as :meth:`regulate_offer_by_tariff_sheet`.
+        """
+        _require_role(actor, Role.OPERATOR)
+        return self._regulate_offer(
+            offer,
+            year,
+            "index",
+            actor,
+            lambda contract: contract.regulate_by_index(
+                year,
+                pl_percentage=pl_percentage,
+                overhead_percentage=overhead_percentage,
+                source=source,
+                edition=edition,
+                actor=actor,
+            ),
+        )
+
+    def _regulate_offer(
+        self,
+        offer: str,
+        year: int,
+        basis: str,
+        actor: Actor,
+        regulate: Callable[[Contract], None],
+    ) -> list[RegulationOutcome]:
+        """Regulate each contract of ``offer`` on its own; one's failure stops no other."""
+        return [
+            self._regulate_contract(contract_id, year, basis, actor, regulate)
+            for contract_id in self.offer_contract_ids(offer)
+        ]
+
+    def _regulate_contract(
+        self,
+        contract_id: uuid.UUID,
+        year: int,
+        basis: str,
+        actor: Actor,
+        regulate: Callable[[Contract], None],
+    ) -> RegulationOutcome:
+        """Regulate one contract and say what happened; a concurrent change is retried."""
+        conflict = ""
+        for _ in range(REGULATION_ATTEMPTS):
+            contract = self.get_contract(contract_id)
+            skipped = _regulation_skipped(contract, year, basis)
+            if skipped is not None:
+                return skipped
+            try:
+                _authorise(contract, actor, None)
+                with recording_with(self.clock):
+                    regulate(contract)
+                self._save(contract)
+            except errors.ConcurrencyConflict as error:
+                conflict = str(error)  # another writer got in first: load and decide again
+                continue
+            except errors.RegulationNotApplicable as error:
+                return RegulationOutcome(
+                    contract_id, NOT_AFFECTED, contract.version, error.rule, str(error)
+                )
+            except errors.LedgerError as error:
+                return RegulationOutcome(
+                    contract_id, FAILED, contract.version, error.rule, str(error)
+                )
+            return RegulationOutcome(contract_id, REGULATED, contract.version)
+        return RegulationOutcome(
+            contract_id, FAILED, contract.version, errors.ConcurrencyConflict.rule, conflict
+        )
+
+    def _created_events(self, topic: str) -> Iterator[object]:
+        """The decoded creation events of one topic, in log order (pages of 500)."""
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 500, topics=[topic])
+            if not page:
+                return
+            for notification in page:
+                yield self.mapper.to_domain_event(notification)
+            start = page[-1].id + 1
+
 
 class _RepositorySheets:
     """Tariff sheets loaded from the ledger, each once, as known at a time."""
@@ -1004,3 +1168,51 @@ def _save_groups(invoices: Sequence[Invoice], budget: int) -> list[list[Invoice]
         groups[-1].append(invoice)
         size += lines
     return groups
+
+
+# --- the annual regulation of an offer (issue 4) ---------------------------------
+
+REGULATED = "regulated"
+ALREADY_REGULATED = "already-regulated"
+NOT_AFFECTED = "not-affected"
+FAILED = "failed"
+REGULATION_ATTEMPTS = 3  # loads per contract when concurrent writers keep getting in first
+
+
+@dataclass(frozen=True)
+class RegulationOutcome:
+    """What an offer's regulation did to one contract.
+
+    ``outcome`` is :data:`REGULATED` (an event was recorded), :data:`ALREADY_REGULATED`
+    (the year's regulation of this basis was recorded before; nothing new),
+    :data:`NOT_AFFECTED` (the regulation does not apply, ``reason`` says why) or
+    :data:`FAILED` (a rule refused it, ``rule`` and ``reason`` say which).
+    ``version`` is the contract's version afterwards.
+    """
+
+    contract_id: uuid.UUID
+    outcome: str
+    version: int
+    rule: str | None = None
+    reason: str | None = None
+
+
+def _regulation_skipped(contract: Contract, year: int, basis: str) -> RegulationOutcome | None:
+    """The outcome for a contract the regulation leaves alone, or None to regulate it."""
+    if any(r.year == year and r.basis == basis for r in contract.regulations):
+        reason = f"the {year} regulation ({basis}) is already recorded"
+        return RegulationOutcome(
+            contract.id,
+            ALREADY_REGULATED,
+            contract.version,
+            errors.RegulationAlreadyApplied.rule,
+            reason,
+        )
+    new_year = dt.date(year, 1, 1)
+    end, payment_end = contract.delivery_end, contract.payment_end
+    if end is not None and payment_end is not None and max(end, payment_end) < new_year:
+        reason = f"the contract ended on {max(end, payment_end)}, before {new_year}"
+        return RegulationOutcome(
+            contract.id, NOT_AFFECTED, contract.version, errors.ContractEnded.rule, reason
+        )
+    return None

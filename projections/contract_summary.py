@@ -240,6 +240,26 @@ class ContractSummaryQueries(SqlView):
             rows = cursor.all()
         return [_summary(row, today) for row in rows]
 
+    def citizen_contract_ids(
+        self, citizen_id: uuid.UUID, *, party: tuple[str, str] | None = None
+    ) -> list[uuid.UUID]:
+        """The ids of a citizen's contracts, within the caller's ``party`` scope (as ``search``)."""
+        where = ["citizen_id = %(citizen)s"]
+        params: dict[str, object] = {"citizen": citizen_id}
+        if party is not None:
+            side, organisation = party
+            where.append(_PARTY_CONDITIONS.get(side, "1 = 0"))
+            params["party"] = organisation
+        statement = (
+            "SELECT contract_id FROM contract_summary WHERE "  # noqa: S608 - constant conditions
+            + " AND ".join(where)
+            + " ORDER BY contract_id"
+        )
+        with self.reading() as cursor:
+            cursor.execute(statement, params)
+            rows = cursor.all()
+        return [as_uuid(row["contract_id"]) for row in rows]
+
 
 _PARTY_CONDITIONS = {
     "buyer": "buyer_cvr = %(party)s",
