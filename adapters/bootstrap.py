@@ -18,7 +18,7 @@ from psycopg import sql
 from adapters.citizen_store import PostgresCitizenRegister, SQLiteCitizenRegister
 from adapters.migrate import migrate_postgres, migrate_sqlite
 from adapters.settings import Settings, Storage
-from ledger.application import Ledger
+from ledger.application import SHARED_CACHE_SIZE, Ledger
 from ledger.citizens import CitizenCipher, CitizenRegister, InMemoryCitizenRegister
 from ledger.clock import Clock
 
@@ -57,6 +57,8 @@ def event_store_env(settings: Settings) -> dict[str, str]:
                 "POSTGRES_SCHEMA": settings.postgres_schema,
             }
         )
+    if settings.aggregate_cache_size > 0:
+        env[SHARED_CACHE_SIZE] = str(settings.aggregate_cache_size)
     if settings.cipher_key is not None:
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
         env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()

@@ -55,6 +55,14 @@ class Settings(BaseSettings):
             "changed contracts, when no event has come for 50 ms, or at the end of a catch-up"
         ),
     )
+    aggregate_cache_size: int = Field(
+        2000,
+        ge=0,
+        description=(
+            "Contracts and sheets kept in memory between requests (0: none); a cached one "
+            "is brought up to date with one query for newer events before each use"
+        ),
+    )
     create_tables: bool = Field(
         default=True, description="Let the event library create its tables (off in web workers)"
     )

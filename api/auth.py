@@ -102,9 +102,11 @@ def visible_contract(
 ) -> Contract:
     """The contract (as known at ``known_at``) if the caller is a party to it; else 404.
 
+    Read-only: it may be the instance the ledger shares between requests.
+
     Visibility is decided on the contract as it is now: parties do not change.
     """
-    contract = ctx.ledger.get_contract(contract_id)
+    contract = ctx.ledger.get_contract(contract_id, shared=True)
     if not caller.sees(contract):
         msg = f"no contract {contract_id}"
         raise errors.ContractNotFound(msg, field="contract_id")

@@ -51,7 +51,7 @@ def contract_response(
     """The contract as a response with its version as ETag."""
     day = as_of or ctx.ledger.today()
     try:
-        prices = ctx.ledger.prices_on(contract.id, day, known_at=known_at)
+        prices = ctx.ledger.contract_prices(contract, day, known_at=known_at)
         price_error = None
     except LedgerError as error:  # e.g. no tariff sheet for the year yet (G3)
         prices, price_error = {}, str(error)

@@ -14,14 +14,22 @@ never a lost update. Who did it travels in every event's ``actor``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
@@ -111,6 +119,8 @@ class Ledger(Application[uuid.UUID]):
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self.citizens = citizens
+        size = int(self.env.get(SHARED_CACHE_SIZE) or 0)
+        self._shared = _SharedAggregates(self, size) if size > 0 else None
 
     def construct_repository(self) -> Repository[uuid.UUID]:
         """The library's repository, made to skip snapshot lookups for short aggregates."""
@@ -740,10 +750,15 @@ class Ledger(Application[uuid.UUID]):
     # --- queries ---------------------------------------------------------------
 
     def get_contract(
-        self, contract_id: uuid.UUID, *, known_at: dt.datetime | None = None
+        self, contract_id: uuid.UUID, *, known_at: dt.datetime | None = None, shared: bool = False
     ) -> Contract:
-        """The contract now, or as it was known at ``known_at``."""
-        contract = self._load(contract_id, known_at)
+        """The contract now, or as it was known at ``known_at``.
+
+        ``shared=True`` may return the instance the ledger keeps in memory
+        (setting ``LEDGER_SHARED_CACHE_SIZE``): cheaper, and only for reading. Never
+        call a command method on it.
+        """
+        contract = self._load(contract_id, known_at, shared=shared)
         if not isinstance(contract, Contract):
             msg = f"no contract {contract_id}"
             raise errors.ContractNotFound(msg, field="contract_id")
@@ -783,6 +798,12 @@ class Ledger(Application[uuid.UUID]):
     ) -> dict[str, PricePeriod | None]:
         """Each line's daily price on ``day`` as known at ``known_at``."""
         contract = self.get_contract(contract_id, known_at=known_at)
+        return self.contract_prices(contract, day, known_at=known_at)
+
+    def contract_prices(
+        self, contract: Contract, day: dt.date, *, known_at: dt.datetime | None = None
+    ) -> dict[str, PricePeriod | None]:
+        """Each line's daily price on ``day`` of a contract already loaded (as of ``known_at``)."""
         sheets = self.sheets(known_at=known_at)
         return {line_id: daily_price(contract, line_id, day, sheets) for line_id in contract.lines}
 
@@ -891,6 +912,8 @@ class Ledger(Application[uuid.UUID]):
         with recording_with(self.clock):
             result = command(contract)
         self._save(contract)
+        if self._shared is not None:  # saved, so it is the stored state: share it
+            self._shared.remember(contract)
         return result
 
     def _save(self, *aggregates: Contract | TariffSheet | Invoice) -> None:
@@ -903,9 +926,13 @@ class Ledger(Application[uuid.UUID]):
     def _exists(self, aggregate_id: uuid.UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def _load(self, aggregate_id: uuid.UUID, known_at: dt.datetime | None) -> object | None:
+    def _load(
+        self, aggregate_id: uuid.UUID, known_at: dt.datetime | None, *, shared: bool = False
+    ) -> object | None:
         try:
             if known_at is None:
+                if self._shared is not None:
+                    return self._shared.get(aggregate_id, private=not shared)
                 return self.repository.get(aggregate_id)
             version = self._version_known_at(aggregate_id, known_at)
             if version is None:
@@ -1103,9 +1130,64 @@ class _RepositorySheets:
     def sheet(self, offer: str, year: int) -> TariffSheet | None:
         key = (offer, year)
         if key not in self._loaded:
-            found = self._ledger._load(sheet_id(offer, year), self._known_at)  # noqa: SLF001
+            found = self._ledger._load(  # noqa: SLF001 - the ledger's own helper
+                sheet_id(offer, year), self._known_at, shared=True
+            )
             self._loaded[key] = found if isinstance(found, TariffSheet) else None
         return self._loaded[key]
+
+
+SHARED_CACHE_SIZE = "LEDGER_SHARED_CACHE_SIZE"
+"""Environment name: how many contracts and tariff sheets a ledger keeps in memory (0: none)."""
+
+
+class _SharedAggregates:
+    """Contracts and tariff sheets kept in memory between uses, copy-on-write.
+
+    A kept aggregate is never changed: when the store holds newer events, a
+    copy is brought up to date and replaces it. Readers may therefore share an
+    instance while another thread catches up; commands get a private copy.
+    Each use costs one query for newer events, so other processes' writes are
+    always seen. Invoices are not kept: they are large and read once.
+    """
+
+    def __init__(self, ledger: Ledger, size: int) -> None:
+        self._ledger = ledger
+        self._size = size
+        self._kept: OrderedDict[uuid.UUID, Contract | TariffSheet] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, aggregate_id: uuid.UUID, *, private: bool) -> object:
+        with self._lock:
+            kept = self._kept.get(aggregate_id)
+        if kept is None:
+            loaded: object = self._ledger.repository.get(aggregate_id)
+            if not isinstance(loaded, Contract | TariffSheet):
+                return loaded
+            if not private:
+                self.remember(loaded)
+                return loaded
+            self.remember(copy.deepcopy(loaded))
+            return loaded
+        newer = list(self._ledger.events.get(aggregate_id, gt=kept.version))
+        if newer:
+            caught_up = project_aggregate(copy.deepcopy(kept), newer)
+            if not isinstance(caught_up, Contract | TariffSheet):  # pragma: no cover
+                msg = f"{aggregate_id} changed type while kept in memory"
+                raise TypeError(msg)
+            kept = caught_up
+            self.remember(kept)
+        return copy.deepcopy(kept) if private else kept
+
+    def remember(self, aggregate: Contract | TariffSheet) -> None:
+        with self._lock:
+            current = self._kept.get(aggregate.id)
+            if current is not None and current.version > aggregate.version:
+                return  # a newer state is already kept
+            self._kept[aggregate.id] = aggregate
+            self._kept.move_to_end(aggregate.id)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
 
 
 def _check_version(actual: int, expected: int | None) -> None:

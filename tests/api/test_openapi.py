@@ -48,9 +48,10 @@ def request_schemas(document: dict[str, Any]) -> set[str]:
     """Names of the schemas used as request bodies, and the schemas nested in them."""
     found: set[str] = set()
     pending = [
-        op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        part.split("'")[0]
         for _, _, op in operations(document)
-        if "requestBody" in op and "$ref" in str(op["requestBody"])
+        if "requestBody" in op
+        for part in str(op["requestBody"]).split("#/components/schemas/")[1:]
     ]
     all_schemas = document["components"]["schemas"]
     while pending:
