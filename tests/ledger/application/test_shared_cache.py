@@ -1,4 +1,4 @@
-"""Contracts and sheets kept in memory (LEDGER_SHARED_CACHE_SIZE): never stale, never shared for writing.
+"""Contracts and sheets kept in memory: never stale, never shared for writing.
 
 Two ledgers over one store stand for two processes (web workers): what one
 records, the other's next read sees, although it keeps the contract in memory.
