@@ -214,6 +214,7 @@ class LedgerProjection(Projection[TView], Generic[TView]):
         self._pending: Tracking | None = None
         self._count = 0
         self._last_event = time.monotonic()
+        self._first_pending = self._last_event  # when the pending batch got its first event
         self.broken = False
 
     # --- the library's interface -----------------------------------------------
@@ -244,13 +245,19 @@ class LedgerProjection(Projection[TView], Generic[TView]):
                         self._dirty[folded.contract.id] = folded
             elif isinstance(domain_event, Invoice.Issued):
                 self._invoices.append(domain_event)
-            self._pending = tracking
-            self._count += 1
-            self._last_event = time.monotonic()
+            self._note_pending(tracking)
             if self._count >= self.batch_size or len(self._dirty) >= self.max_contracts:
                 self.flush()
 
     # --- batching ----------------------------------------------------------------
+
+    def _note_pending(self, tracking: Tracking) -> None:
+        now = time.monotonic()
+        if self._pending is None:
+            self._first_pending = now
+        self._pending = tracking
+        self._count += 1
+        self._last_event = now
 
     def flush(self) -> None:
         """Write the pending batch and its position in one transaction."""
@@ -272,10 +279,18 @@ class LedgerProjection(Projection[TView], Generic[TView]):
             self._pending = None
             self._count = 0
 
-    def flush_if_idle(self, linger: float = 0.05) -> None:
-        """Flush when no event has arrived for ``linger`` seconds."""
+    def flush_if_idle(self, linger: float = 0.05, max_delay: float = 0.02) -> None:
+        """Flush when no event came for ``linger`` seconds, or the batch is ``max_delay`` old.
+
+        The second bound keeps a live view close behind the log under steady
+        load, when the log is never idle: readers wait for the view to reach
+        the head (read-your-writes), so its delay is their latency.
+        """
         with self._lock:
-            if self._pending is not None and time.monotonic() - self._last_event >= linger:
+            if self._pending is None:
+                return
+            now = time.monotonic()
+            if now - self._last_event >= linger or now - self._first_pending >= max_delay:
                 self.flush()
 
     # --- for subclasses -----------------------------------------------------------
