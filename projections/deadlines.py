@@ -96,6 +96,7 @@ class DeadlineQueries(SqlView):
         due_to: dt.date | None = None,
         contract_id: uuid.UUID | None = None,
         kind: DeadlineKind | None = None,
+        scope: tuple[str, str] | None = None,
     ) -> list[DeadlineRow]:
         """Deadlines matching every filter, by due day.
 
@@ -103,8 +104,12 @@ class DeadlineQueries(SqlView):
         organisation must act on; ``party`` those of buyers or of providers.
         "What is due in the next 14 days for buyer X":
         ``organisation=X, status=OPEN, due_from=today, due_to=today + 14``.
+        ``scope`` keeps the deadlines of the contracts a side is party to,
+        whoever must act: ``("buyer", cvr)``, ``("provider", registration)``,
+        ``("either", organisation)``; any other side sees nothing.
         """
         where, params = _filters(organisation, party, due_from, due_to, contract_id, kind)
+        _scoped(where, params, scope)
         statement = (
             "SELECT * FROM deadline WHERE " + " AND ".join(where) + " ORDER BY due_on, key"  # noqa: S608
         )
@@ -112,7 +117,9 @@ class DeadlineQueries(SqlView):
             cursor.execute(statement, params)
             rows = [_row(r) for r in cursor.all()]
             if kind in (None, DeadlineKind.FRAMEWORK_NOTICE):
-                rows.extend(self._framework(cursor, today, organisation, party, contract_id))
+                rows.extend(
+                    self._framework(cursor, today, organisation, party, contract_id, scope=scope)
+                )
         found = []
         for contract, buyer, provider, deadline in rows:
             if due_from is not None and deadline.due_on < due_from:
@@ -134,11 +141,14 @@ class DeadlineQueries(SqlView):
         organisation: str | None,
         party: Party | None,
         contract_id: uuid.UUID | None,
+        *,
+        scope: tuple[str, str] | None,
     ) -> list[tuple[uuid.UUID, str, str, Deadline]]:
         if party is Party.BUYER:
             return []  # the provider gives the framework notice
         where: list[str] = ["1 = 1"]
         params: dict[str, object] = {}
+        _scoped(where, params, scope)
         if organisation is not None:
             where.append("provider_registration = %(org)s")
             params["org"] = organisation
@@ -165,6 +175,21 @@ class DeadlineQueries(SqlView):
                 for d in schedule.deadlines(schedule.years(today.year))
             )
         return found
+
+
+_SCOPES = {
+    "buyer": "buyer_cvr = %(scope)s",
+    "provider": "provider_registration = %(scope)s",
+    "either": "(buyer_cvr = %(scope)s OR provider_registration = %(scope)s)",
+}
+
+
+def _scoped(where: list[str], params: dict[str, object], scope: tuple[str, str] | None) -> None:
+    """Add the condition of a caller's side (see :meth:`DeadlineQueries.deadlines`)."""
+    if scope is not None:
+        side, organisation = scope
+        where.append(_SCOPES.get(side, "1 = 0"))
+        params["scope"] = organisation
 
 
 def _filters(  # noqa: PLR0917 - the query's filters, passed through
