@@ -55,6 +55,17 @@ class Caller:
         """Who is recorded on the events this request causes."""
         return Actor(self.organisation, self.role, self.key.key_id, self.request_id)
 
+    @property
+    def scope(self) -> tuple[str, str]:
+        """The side of its contracts the caller's organisation is on, for the views' filters.
+
+        ``("buyer" | "provider" | "either" | "none", organisation)``; the operator
+        is no party (``none``). The views know the buyer, not a separate paying
+        municipality: a payer sees its contracts by id (:meth:`sees`), not in lists.
+        """
+        sides = {Role.BUYER_ADMIN: "buyer", Role.PROVIDER_ADMIN: "provider", Role.AUDITOR: "either"}
+        return (sides.get(self.role, "none"), self.organisation)
+
     def sees(self, contract: Contract) -> bool:
         """Whether the caller's organisation is a party to ``contract``."""
         buyers = {contract.buyer.cvr}

@@ -33,7 +33,6 @@ from pydantic import BaseModel, Field, field_validator
 from api.auth import Authenticated, Caller, Ctx, require_role
 from api.context import Context
 from api.http import idempotent
-from api.routes.contracts import _party_scope
 from api.schemas import Body
 from ledger import errors
 from ledger.citizens import CitizenRecord
@@ -181,7 +180,7 @@ def _visible_citizen(ctx: Context, caller: Caller, citizen_id: uuid.UUID) -> Cit
     Not a party and not registered (or erased) give the same 404, so ids cannot be probed.
     """
     ctx.views.wait()
-    if not ctx.views.summary.citizen_contract_ids(citizen_id, party=_party_scope(caller)):
+    if not ctx.views.summary.citizen_contract_ids(citizen_id, party=caller.scope):
         raise _not_found(citizen_id)
     record = ctx.citizens.find(citizen_id)
     if record is None:

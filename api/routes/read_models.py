@@ -89,12 +89,6 @@ def _components(components: tuple[ComponentPrice, ...]) -> dict[str, Decimal]:
     return {c.component: c.daily for c in components}
 
 
-def _side(caller: Caller) -> tuple[str, str]:
-    """The contracts the caller's organisation is party to: ("buyer"|"provider"|"either", org)."""
-    sides = {Role.BUYER_ADMIN: "buyer", Role.PROVIDER_ADMIN: "provider", Role.AUDITOR: "either"}
-    return (sides.get(caller.role, "none"), caller.organisation)
-
-
 def _sees_buyer(caller: Caller, buyer_cvr: str) -> bool:
     """Whether the caller sees the invoices and adjustments of a buyer (module docstring)."""
     if caller.role is Role.OPERATOR:
@@ -376,7 +370,7 @@ def deadlines(
         due_to=due_to,
         contract_id=contract_id,
         kind=kind,
-        scope=_side(caller),
+        scope=caller.scope,
     )
     items = []
     for row in rows:
