@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -9,7 +10,7 @@ from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
 from adapters.api_keys import build_key_store
-from adapters.bootstrap import build
+from adapters.bootstrap import build, citizen_key
 from adapters.idempotency import build_idempotency_store
 from adapters.settings import Settings, Storage
 from adapters.views import Views
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         keys=build_key_store(settings, pool),
         idempotency=build_idempotency_store(settings, pool),
         pool=pool,
+        request_key=hashlib.sha256(
+            b"kontraktledger/idempotency/v1:" + citizen_key(settings).encode()
+        ).digest(),
     )
 
     @asynccontextmanager

@@ -26,6 +26,8 @@ class Context:
     keys: ApiKeyStore
     idempotency: IdempotencyStore
     pool: ConnectionPool | None = None
+    request_key: bytes = b""
+    """Keys the digests of stored requests (a citizen's CPR may be in a body)."""
 
     @property
     def ledger(self) -> Ledger:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
 
@@ -80,7 +81,10 @@ def idempotent(
         return produce()
     scope = f"{caller.organisation}/{caller.key.key_id}"
     content = "" if body is None else body.model_dump_json()
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{content}".encode()).hexdigest()
+    # Keyed (HMAC): the body of POST /v1/citizens holds a CPR number and a name, and
+    # a plain hash of it would let anyone with the table confirm a guess.
+    message = f"{request.method} {request.url.path}\n{content}".encode()
+    digest = hmac.new(ctx.request_key, message, hashlib.sha256).hexdigest()
     stored = ctx.idempotency.get(scope, key)
     if stored is None:
         response = produce()

@@ -6,7 +6,11 @@ does not move).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from adapters.demo import BUYER_NORD, BUYER_SYD, STOTTEPAKKEN
+from api.routes.citizens import CitizenIn
 from ledger.values import Role
 from tests.api.conftest import draft_body
 
@@ -242,3 +246,21 @@ def test_a_view_that_cannot_catch_up_is_a_503_problem_not_stale_data(sqlite_api,
     assert "views-behind" == response.json()["rule"]
     assert "ledger project" in response.json()["detail"]
     assert response.headers["retry-after"]
+
+
+def test_a_stored_request_digest_is_keyed_so_a_guessed_cpr_cannot_be_confirmed(sqlite_api):
+    ctx = sqlite_api.ctx
+    key, token = ctx.keys.create(BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "register-1"}
+    body = {"cpr": "0101901234", "name": "Test Borger"}
+    first = sqlite_api.client.post("/v1/citizens", json=body, headers=headers)
+    assert 201 == first.status_code, first.text
+
+    stored = ctx.idempotency.get(f"{BUYER_NORD.cvr}/{key.key_id}", "register-1")
+    message = f"POST /v1/citizens\n{CitizenIn(**body).model_dump_json()}".encode()
+    assert stored is not None
+    assert hashlib.sha256(message).hexdigest() != stored.request_hash
+    assert hmac.new(ctx.request_key, message, hashlib.sha256).hexdigest() == stored.request_hash
+    again = sqlite_api.client.post("/v1/citizens", json=body, headers=headers)
+    assert "true" == again.headers["idempotent-replayed"]
+    assert first.json() == again.json()
