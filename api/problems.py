@@ -6,9 +6,10 @@ Status codes:
 - 404: unknown, or not visible to the caller. Another party's contract is a
   404, never a 403, so ids cannot be probed.
 - 422: invalid input. Pydantic's validation errors, the domain's
-  :class:`~ledger.errors.InvalidValue`, and a body that names something that
-  does not exist (an unknown step, tariff model, line or citizen), with
-  ``field`` naming the input.
+  :class:`~ledger.errors.InvalidValue`, a body that names something that
+  does not exist (an unknown step, tariff model, line or citizen), and a date
+  before the date it must follow (an end before its start), with ``field``
+  naming the input.
 - 409: a rule of the contract, with its ``rule`` code and ``clause``.
 - 403: the caller sees the contract but the clause gives the act to the
   other party.
@@ -114,6 +115,9 @@ _INPUT_NOT_FOUND = (
     errors.UnknownServiceLine,
     errors.CitizenNotFound,
 )
+# Rule violations that are a value of the request itself: a date before the
+# one it must follow (e.g. an allonge's valid_to before its valid_from).
+_INVALID_INPUT = (errors.InvalidValue, errors.DateOutOfOrder)
 
 
 def ledger_error_response(request: Request, error: errors.LedgerError) -> JSONResponse:  # noqa: PLR0911 - one return per status
@@ -129,7 +133,7 @@ def ledger_error_response(request: Request, error: errors.LedgerError) -> JSONRe
         return problem(422, "Invalid input", error.message, **common)
     if isinstance(error, errors.NotFound):
         return problem(404, "Not found", error.message, **common)
-    if isinstance(error, errors.InvalidValue):
+    if isinstance(error, _INVALID_INPUT):
         return problem(422, "Invalid input", str(error), **common)
     if isinstance(error, errors.NotPermitted):
         return problem(403, "Not permitted", str(error), **common)
@@ -141,7 +145,8 @@ def ledger_error_response(request: Request, error: errors.LedgerError) -> JSONRe
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map every error the app can raise to a problem document."""
+    """Map every error the app can raise to a problem document, and document them so."""
+    _document_problems(app)
 
     @app.exception_handler(errors.LedgerError)
     async def _ledger(request: Request, error: errors.LedgerError) -> JSONResponse:
@@ -216,6 +221,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # noqa: PLR2004 - FastAPI: a body it cannot decode
+            return problem(
+                422,
+                "Invalid input",
+                f"the body is not JSON: {error.detail}",
+                request=request,
+                rule="invalid-value",
+                field="body",
+            )
         titles = {404: "Not found", 405: "Method not allowed"}
         return problem(
             error.status_code,
@@ -224,3 +238,53 @@ def install_problem_handlers(app: FastAPI) -> None:
             request=request,
             headers=dict(error.headers or {}),
         )
+
+
+# --- the OpenAPI document -----------------------------------------------------------
+
+_PROBLEM_REF = "#/components/schemas/Problem"
+_FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")
+_UNAUTHENTICATED = "No valid API key (`Authorization: Bearer <key>`)"
+_INVALID = "Invalid input: the problem's `field` names it"
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Declare every error response of every operation as a problem document.
+
+    Routes declare which statuses they answer; this gives each 4xx and 5xx
+    the content the handlers above actually send (``application/problem+json``
+    with the :class:`Problem` schema), replaces FastAPI's own validation
+    error schema (never sent: validation errors are problems too) and adds
+    the 401 of every authenticated operation.
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(problem_schema.pop("$defs", {}))
+        components["Problem"] = problem_schema
+        for name in _FRAMEWORK_SCHEMAS:
+            components.pop(name, None)
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                _problem_responses(operation)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _problem_responses(operation: dict[str, Any]) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    if operation.get("security"):
+        responses.setdefault("401", {"description": _UNAUTHENTICATED})
+    for status, response in responses.items():
+        if not status.startswith(("4", "5")):
+            continue
+        if "HTTPValidationError" in str(response.get("content", "")):
+            response["description"] = _INVALID
+        response["content"] = {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}}
+    operation["responses"] = dict(sorted(responses.items()))

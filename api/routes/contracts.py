@@ -35,6 +35,7 @@ router = APIRouter(prefix="/v1/contracts", tags=["contracts"])
 
 ContractId = Annotated[uuid.UUID, "the contract's id"]
 COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Auditors only read; the clause gives this act to the other party"},
     404: {"description": "No such contract, or not visible to the caller"},
     409: {"description": "A rule of the contract forbids it (problem names rule and clause)"},
     412: {"description": "If-Match does not match the contract's version"},
