@@ -40,7 +40,7 @@ class FieldProblem(BaseModel):
     """One invalid input."""
 
     field: str = Field(description="Where the input is, e.g. `body.lines.0.step`")
-    message: str
+    message: str = Field(description="What is wrong with it", examples=["Field required"])
 
 
 class Problem(BaseModel):
@@ -49,16 +49,21 @@ class Problem(BaseModel):
     type: str = Field(
         description="Stable URN of the problem kind", examples=[f"{TYPE_PREFIX}not-found"]
     )
-    title: str
-    status: int
-    detail: str
+    title: str = Field(description="The kind of problem, for people", examples=["Not found"])
+    status: int = Field(description="The HTTP status", examples=[404])
+    detail: str = Field(
+        description="This occurrence, for people",
+        examples=["no contract 6f0d9b1e-2c4a-5e8f-9a37-1b5c7d9e0f24"],
+    )
     instance: str | None = Field(None, description="The request path")
     rule: str | None = Field(None, description="The rule broken (stable code)")
     clause: str | None = Field(
         None, description="The clause of Bilag 1 or the tariff model, or a gap id (G1-G25)"
     )
     field: str | None = Field(None, description="The offending input, when there is one")
-    errors: list[FieldProblem] | None = None
+    errors: list[FieldProblem] | None = Field(
+        None, description="Every invalid input, when the request had several"
+    )
 
 
 class Unauthenticated(Exception):
@@ -252,10 +257,10 @@ def _document_problems(app: FastAPI) -> None:
     """Declare every error response of every operation as a problem document.
 
     Routes declare which statuses they answer; this gives each 4xx and 5xx
-    the content the handlers above actually send (``application/problem+json``
-    with the :class:`Problem` schema), replaces FastAPI's own validation
-    error schema (never sent: validation errors are problems too) and adds
-    the 401 of every authenticated operation.
+    without a model of its own the content the handlers above send
+    (``application/problem+json`` with the :class:`Problem` schema), replaces
+    FastAPI's own validation error schema (never sent: validation errors are
+    problems too) and adds the 401 of every authenticated operation.
     """
     build = app.openapi
 
@@ -286,5 +291,7 @@ def _problem_responses(operation: dict[str, Any]) -> None:
             continue
         if "HTTPValidationError" in str(response.get("content", "")):
             response["description"] = _INVALID
-        response["content"] = {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}}
+            response.pop("content")
+        # A route that declares its own model (e.g. /readyz's 503) keeps it.
+        response.setdefault("content", {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}})
     operation["responses"] = dict(sorted(responses.items()))

@@ -1,15 +1,19 @@
-"""Shared cases of the cross-cutting API tests: who calls, contracts in a given state, bodies.
+"""Shared cases of the cross-cutting API tests: who calls, what exists, one valid request each.
 
 The authorisation matrix, the bad-input table, the concurrency tests and the
-Schemathesis run all need the same things: callers of every role for an
-organisation that is a party to a contract and for one that is not, a
-contract brought to the state a command needs, and one valid body per
-command. They live here so the tables in the test modules stay tables.
+Schemathesis run need the same things: callers of every role, for an
+organisation that is a party and for one that is not; a contract (or
+citizen, tariff sheet, invoice) in the state a request needs; and one
+request per route that succeeds for the right caller. They live here so the
+tables in the test modules stay tables.
 
-Routes are named by a key ``"METHOD PATH [variant]"`` where ``~`` in the
-path stands for ``/v1/contracts/{contract_id}`` and the optional variant
-says which party the body names (``[B]``: the buyer, ``[P]``: the provider is the body's ``party``,
-``by``, ``requested_by``, ``answered_by`` or ``given_by`` is the buyer).
+Routes are named by a key ``"METHOD PATH [variant]"``. ``~`` in the path
+stands for ``/v1/contracts/{contract_id}``. The variant says which party the
+body names as acting (its ``party``, ``by``, ``requested_by``,
+``answered_by`` or ``given_by``): ``[B]`` the buyer, ``[P]`` the provider.
+
+A new route needs an entry in :data:`REQUESTS` (what must exist, a valid
+body, who may send it) and a row in the authorisation matrix.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ PROBLEM_JSON = "application/problem+json"
 
 @dataclass(frozen=True)
 class Who:
-    """A caller: an organisation with a role, and whether it is a party to the contract."""
+    """A caller: an organisation with a role."""
 
     label: str
     organisation: str

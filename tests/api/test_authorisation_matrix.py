@@ -1,4 +1,4 @@
-"""The authorisation matrix: every role against every route, for its own and another's contract.
+"""The authorisation matrix: every role against every route, for its own and another's things.
 
 Read a row as: this request, sent by each caller in turn, gets this status.
 The callers (columns, see ``tests.api.cases.CALLERS``):
@@ -11,10 +11,16 @@ The callers (columns, see ``tests.api.cases.CALLERS``):
 - ``A'`` auditor of another municipality
 - ``OP`` the operator (system administrator): not a party to any contract
 
-Statuses: 2xx the request is carried out; 403 the caller sees the contract but
-may not do this (auditors read only; the clause gives the act to the other
-party); 404 the caller is not a party (never 403, so ids cannot be probed).
-``IN``/``OUT``: the list answers 200 with/without the contract.
+"Own" is the contract's parties; for a citizen, the parties to one of the
+citizen's contracts; for invoices and adjustments, Demo Nord's EAN; for a
+tariff sheet correction, the provider that published it.
+
+Statuses: 2xx the request is carried out; 403 the caller may not do this
+(auditors read only; the clause gives the act to the other party; the role
+may not); 404 the caller is not a party (never 403 on a contract, so ids
+cannot be probed). ``IN``/``OUT``: a list answers 200 with/without it.
+Every refusal must be a problem document and record nothing; every success
+of a command must record something.
 
 ``~`` is ``/v1/contracts/{contract_id}``; ``[B]``/``[P]`` mark the variant whose
 body names the buyer/provider as the acting party (``party``, ``by``,
@@ -125,6 +131,13 @@ def test_every_route_under_v1_has_a_row(shared_api):
     assert set() == served - rows, "routes without a row in the authorisation matrix"
     assert set() == rows - served, "rows for routes the app does not serve"
     assert set(MATRIX) == set(REQUESTS), "each row needs its request in cases.REQUESTS"
+    # Other tests send each request as its ``by``: the matrix must let that caller.
+    refused = [
+        key
+        for key, row in MATRIX.items()
+        if dict(zip(CALLERS, row, strict=True))[REQUESTS[key].by] not in (IN, 200, 201, 204)
+    ]
+    assert [] == refused
 
 
 @pytest.mark.parametrize("key", list(MATRIX))
