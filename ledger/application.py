@@ -31,7 +31,7 @@ from eventsourcing.application import (
     project_aggregate,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification
 
 from ledger import errors
 from ledger.billing import BillingSource
@@ -766,14 +766,8 @@ class Ledger(Application[uuid.UUID]):
 
     def contract_ids(self) -> Iterator[uuid.UUID]:
         """Every contract's id, in the order they were drafted."""
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, 500, topics=[CONTRACT_DRAFTED_TOPIC])
-            if not page:
-                return
-            for notification in page:
-                yield uuid.UUID(str(notification.originator_id))
-            start = page[-1].id + 1
+        for notification in self._notifications(CONTRACT_DRAFTED_TOPIC):
+            yield uuid.UUID(str(notification.originator_id))
 
     def price_timeline(
         self,
@@ -912,8 +906,6 @@ class Ledger(Application[uuid.UUID]):
         with recording_with(self.clock):
             result = command(contract)
         self._save(contract)
-        if self._shared is not None:  # saved, so it is the stored state: share it
-            self._shared.remember(contract)
         return result
 
     def _save(self, *aggregates: Contract | TariffSheet | Invoice) -> None:
@@ -922,6 +914,10 @@ class Ledger(Application[uuid.UUID]):
         except IntegrityError as error:
             msg = "the record changed while this command ran; read it again and retry"
             raise errors.ConcurrencyConflict(msg) from error
+        if self._shared is not None:  # saved, so each is the stored state: share it
+            for aggregate in aggregates:
+                if isinstance(aggregate, Contract | TariffSheet):
+                    self._shared.remember(aggregate)
 
     def _exists(self, aggregate_id: uuid.UUID) -> bool:
         return bool(self.recorder.select_events(aggregate_id, limit=1))
@@ -1108,14 +1104,18 @@ class Ledger(Application[uuid.UUID]):
         )
 
     def _created_events(self, topic: str) -> Iterator[object]:
-        """The decoded creation events of one topic, in log order (pages of 500)."""
+        """The decoded creation events of one topic, in log order."""
+        for notification in self._notifications(topic):
+            yield self.mapper.to_domain_event(notification)
+
+    def _notifications(self, topic: str) -> Iterator[Notification]:
+        """The log's notifications of one topic, in order, read in pages of 500."""
         start = 1
         while True:
             page = self.recorder.select_notifications(start, 500, topics=[topic])
             if not page:
                 return
-            for notification in page:
-                yield self.mapper.to_domain_event(notification)
+            yield from page
             start = page[-1].id + 1
 
 
@@ -1162,12 +1162,9 @@ class _SharedAggregates:
             kept = self._kept.get(aggregate_id)
         if kept is None:
             loaded: object = self._ledger.repository.get(aggregate_id)
-            if not isinstance(loaded, Contract | TariffSheet):
-                return loaded
-            if not private:
+            if not private and isinstance(loaded, Contract | TariffSheet):
                 self.remember(loaded)
-                return loaded
-            self.remember(copy.deepcopy(loaded))
+            # A private load is not kept: a command keeps its contract once it is saved.
             return loaded
         newer = list(self._ledger.events.get(aggregate_id, gt=kept.version))
         if newer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from ledger.application import SHARED_CACHE_SIZE, Ledger
 from ledger.clock import FixedClock
 from ledger.errors import RuleViolation
 from tests.conftest import _reset_postgres_schema, ledger_env
-from tests.ledger.examples import BUYER_ADMIN, placed_contract
+from tests.ledger.examples import BUYER_ADMIN, OPERATOR, PROVIDER, placed_contract, sheet_prices
 
 D = dt.date
 
@@ -95,3 +96,25 @@ def test_no_more_than_the_configured_number_is_kept(two_ledgers):
     ledger.get_contract(second, shared=True)
 
     assert kept_first is not ledger.get_contract(first, shared=True)
+
+
+def test_a_kept_sheet_is_replaced_not_changed_and_another_process_sees_its_correction(two_ledgers):
+    reader, writer = two_ledgers(10), two_ledgers(10)
+    writer.publish_tariff_sheet(
+        offer=PROVIDER.offer, year=2025, prices=sheet_prices(), source="T", actor=OPERATOR
+    )
+    kept = writer.sheets().sheet(PROVIDER.offer, 2025)
+    first = reader.sheets().sheet(PROVIDER.offer, 2025)
+
+    writer.correct_tariff_sheet(
+        offer=PROVIDER.offer,
+        year=2025,
+        prices=sheet_prices(base=Decimal(101)),
+        reason="typo",
+        actor=OPERATOR,
+    )
+
+    corrected = reader.sheets().sheet(PROVIDER.offer, 2025)
+    assert first is not None
+    assert corrected is not None
+    assert (first.version + 1, first.version) == (corrected.version, kept.version)
