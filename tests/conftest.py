@@ -20,7 +20,9 @@ from ledger.application import Ledger
 from ledger.clock import FixedClock
 
 BACKENDS = ("memory", "sqlite", "postgres")
-TEST_SCHEMA = "kl_test"
+# One schema per pytest process: two runs at once (a developer's and a
+# helper's, or CI beside a benchmark) would otherwise drop each other's tables.
+TEST_SCHEMA = f"kl_test_{os.getpid()}"
 
 
 def postgres_settings() -> dict[str, str]:
@@ -111,3 +113,12 @@ def make_ledger(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[Cal
 def ledger(make_ledger: Callable[[], Ledger]) -> Ledger:
     """A ledger on the backend under test."""
     return make_ledger()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:  # noqa: ARG001
+    """Drop this run's schema (when PostgreSQL was used at all)."""
+    try:
+        with psycopg.connect(postgres_conninfo(), autocommit=True, connect_timeout=2) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE")
+    except psycopg.OperationalError:
+        pass  # no server: nothing was made there
