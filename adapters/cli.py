@@ -9,7 +9,10 @@ come from the citizen register at printing time and never from the events.
 string (``api.app:create_app``, a factory reading the same environment as
 this command): adapters sit below ``api`` in the layers, and uvicorn needs an
 import string anyway to start several web processes. On PostgreSQL the
-projection workers run once, in this process, beside the web server.
+projection workers run once, as ``ledger project`` in a child process of
+``ledger serve``: in a thread of the web process they held the GIL for about
+40% of its time, and every request waited behind them. The child is started,
+watched and stopped with the server, and a failed child stops the server.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import datetime as dt
 import os
 import signal
 import sqlite3
+import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if early is not None:
             return early(args, settings)
         if args.command == "project" and settings.storage is Storage.POSTGRES:
-            return _project(settings, args.views)
+            return _project(settings, args.views, parent=args.parent)
         runtime = build(settings)
         try:
             if args.command in VIEW_COMMANDS:
@@ -253,7 +258,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the API until SIGTERM or SIGINT; on PostgreSQL also run the projection workers."""
+    """Serve the API until SIGTERM or SIGINT; on PostgreSQL also run the projection process."""
     refusal = _serve_refusal(args, settings)
     if refusal is None:
         loaded = _load_demo(settings) if args.demo else None
@@ -274,7 +279,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if settings.storage is Storage.POSTGRES and args.no_project:
         print("projection workers: not here (--no-project); run `ledger project` beside it")
     print("stop with Ctrl-C", flush=True)
-    return _run_server(args, settings, projecting=projecting)
+    return _run_server(args, projecting=projecting)
 
 
 def _serve_refusal(args: argparse.Namespace, settings: Settings) -> str | None:
@@ -295,8 +300,8 @@ def _load_demo(settings: Settings) -> demo.DemoResult:
         runtime.close()
 
 
-def _run_server(args: argparse.Namespace, settings: Settings, *, projecting: bool) -> int:
-    """Run uvicorn (one process, or a supervisor of several) and the projection workers."""
+def _run_server(args: argparse.Namespace, *, projecting: bool) -> int:
+    """Run uvicorn (one process, or a supervisor of several) and the projection process."""
     config = uvicorn.Config(
         APP,
         factory=True,
@@ -307,57 +312,134 @@ def _run_server(args: argparse.Namespace, settings: Settings, *, projecting: boo
         timeout_graceful_shutdown=10,
     )
     stop = threading.Event()
-    failed: list[BaseException] = []
     # uvicorn handles the signals while it serves, then restores these and re-raises
     # the signal it caught: so a stop ends here as a set event, not a killed process.
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in STOP_SIGNALS}
     server: uvicorn.Server | None = None
     halt: Callable[[], object]
+    stopping: Callable[[], bool]
     if args.workers > 1:
         supervisor = Multiprocess(config, sockets=[config.bind_socket()])
         serve, halt = supervisor.run, supervisor.should_exit.set
+
+        def stopping() -> bool:
+            # The supervisor queues a signal and acts on it within half a second.
+            return stop.is_set() or supervisor.should_exit.is_set() or bool(supervisor.signal_queue)
     else:
         single = server = uvicorn.Server(config)
 
         def halt() -> None:
             single.should_exit = True
 
+        def stopping() -> bool:
+            return stop.is_set() or single.should_exit
+
         serve = single.run
-    worker = None
-    if projecting:
-        worker = threading.Thread(
-            target=_project_beside_server,
-            args=(settings, stop, failed, halt),
-            name="projection-workers",
-            daemon=True,
-        )
-        worker.start()
+    projection: ProjectionProcess | None = None
     try:
+        if projecting:
+            # Started here, in the one process that supervises the web processes:
+            # with --workers N there is still exactly one projection process.
+            projection = ProjectionProcess(halt=halt, stopping=stopping)
+            print(f"projection workers: child process {projection.pid} (`ledger project`)")
+            sys.stdout.flush()
         serve()
     finally:
         stop.set()
-        if worker is not None:
-            worker.join(timeout=15)
+        if projection is not None:
+            projection.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if server is not None and not server.started:
         return 3  # uvicorn's exit code when it could not start (e.g. the port is taken)
-    return 1 if failed else 0
+    return 1 if projection is not None and projection.failed is not None else 0
 
 
-def _project_beside_server(
-    settings: Settings,
-    stop: threading.Event,
-    failed: list[BaseException],
-    halt: Callable[[], object],
-) -> None:
-    """Run the projection workers; if they fail, stop the server so a supervisor restarts it."""
-    try:
-        run_workers(settings, list(VIEWS), stop=stop)
-    except Exception as error:  # any failure must stop the server, not leave reads hanging
-        failed.append(error)
-        log.exception("projection workers failed; stopping the server")
-        halt()
+PROJECTION_STOP_TIMEOUT = 15.0
+"""Seconds the projection process has to write what it holds and exit before it is killed."""
+
+PROJECTION_STOP_GRACE = 3.0
+"""Seconds a projection process that stopped on a signal waits for the server's own stop."""
+
+STOPPED_BY_SIGNAL = frozenset({0, -signal.SIGTERM, -signal.SIGINT})
+"""Exit codes of a ``ledger project`` that was asked to stop (before or after its handlers)."""
+
+
+def projection_command(parent: int) -> list[str]:
+    """The command line of the projection process that ``ledger serve`` (``parent``) starts.
+
+    The same interpreter runs this module: it is importable wherever the
+    running ``ledger`` is, in a virtualenv or not, with or without the console
+    script on the PATH. Settings travel in the inherited environment.
+    """
+    return [sys.executable, "-m", "adapters.cli", "project", "--parent", str(parent)]
+
+
+class ProjectionProcess:
+    """``ledger project`` as a child of ``ledger serve``: started, watched and stopped with it.
+
+    A thread waits on the child. If the child exits while the server runs, the
+    server is halted: reads would wait for views that no longer move, and
+    ``ledger serve`` exits 1 so that its supervisor restarts both.
+    """
+
+    def __init__(self, *, halt: Callable[[], object], stopping: Callable[[], bool]) -> None:
+        """Start the child (output to this process's stdout and stderr) and its watcher."""
+        self._halt = halt
+        self._stopping = stopping
+        self._stopped = threading.Event()  # set when this process stops the child on purpose
+        self.failed: int | None = None
+        """The child's exit code when it failed, else None."""
+        self._child = subprocess.Popen(  # noqa: S603 - our own command line, no shell
+            projection_command(os.getpid()), stdin=subprocess.DEVNULL
+        )
+        self._watcher = threading.Thread(target=self._watch, name="projection-watch", daemon=True)
+        self._watcher.start()
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self._child.pid
+
+    def _watch(self) -> None:
+        code = self._child.wait()
+        if self._stopped.is_set():
+            return
+        # Ctrl-C at a terminal, or a supervisor stopping the whole group, signals the
+        # child too, and it may exit before the server has acted on its own signal.
+        if code in STOPPED_BY_SIGNAL and self._server_stops_within(PROJECTION_STOP_GRACE):
+            return
+        self.failed = code
+        log.error("projection process exited; stopping the server", exit_code=code)
+        self._halt()
+
+    def _server_stops_within(self, seconds: float) -> bool:
+        """True when the server is asked to stop within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping():
+            if self._stopped.wait(0.05):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+        return True
+
+    def stop(self) -> None:
+        """SIGTERM the child and wait for it to write what it holds; kill it if it hangs."""
+        self._stopped.set()
+        if self._child.poll() is None:
+            self._child.send_signal(signal.SIGTERM)
+        try:
+            code = self._child.wait(timeout=PROJECTION_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.warning("projection process did not stop; killing it", pid=self._child.pid)
+            self._child.kill()
+            self._child.wait()
+        else:
+            if code not in STOPPED_BY_SIGNAL and self.failed is None:
+                # As in a live failure: what the views held may not have been written.
+                self.failed = code
+                log.error("projection process failed while stopping", exit_code=code)
+        self._watcher.join(timeout=1)
 
 
 def _base_url(host: str, port: int) -> str:
@@ -389,15 +471,37 @@ EARLY_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 BILLING = Actor("system", Role.OPERATOR, "cli", "cli")
 
 
-def _project(settings: Settings, names: list[str]) -> int:
-    """Run the projection workers until SIGTERM or SIGINT (PostgreSQL)."""
+def _project(settings: Settings, names: list[str], *, parent: int | None = None) -> int:
+    """Run the projection workers until SIGTERM or SIGINT (PostgreSQL).
+
+    ``ledger serve`` starts this with ``--parent`` set to its own process id:
+    the workers then also stop when that process is gone, even if it was
+    killed without a chance to stop them, so no orphan keeps projecting.
+    """
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     chosen = names or list(VIEWS)
-    print(f"projecting {', '.join(chosen)}; stop with Ctrl-C", flush=True)
+    if parent is None:
+        print(f"projecting {', '.join(chosen)}; stop with Ctrl-C", flush=True)
+    else:
+        threading.Thread(
+            target=_stop_without_parent, args=(parent, stop), name="parent-watch", daemon=True
+        ).start()
     run_workers(settings, chosen, stop=stop)
     return 0
+
+
+PARENT_CHECK_INTERVAL = 0.5
+"""Seconds between checks that the serving process is still this process's parent."""
+
+
+def _stop_without_parent(parent: int, stop: threading.Event) -> None:
+    """Set ``stop`` once ``parent`` is no longer this process's parent (it has died)."""
+    while not stop.wait(PARENT_CHECK_INTERVAL):
+        if os.getppid() != parent:
+            log.warning("the serving process is gone; stopping the projection workers")
+            stop.set()
 
 
 def _view_command(args: argparse.Namespace, runtime: Runtime, views: Views) -> int:
@@ -626,6 +730,8 @@ def _parser() -> argparse.ArgumentParser:
         "project", help="keep the read models up to date (PostgreSQL workers; SQLite: catch up)"
     )
     project.add_argument("views", nargs="*", choices=[*VIEWS, []], help="default: all")
+    # Set by `ledger serve` for its child: stop when that process is gone.
+    project.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
     rebuild = commands.add_parser("rebuild", help="drop read models and replay every event")
     rebuild.add_argument("views", nargs="*", choices=[*VIEWS, []], help="default: all")
     commands.add_parser("status", help="each read model's position against the log's head")
@@ -651,7 +757,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_serve(commands: Subcommands) -> None:
-    serve = commands.add_parser("serve", help="serve the HTTP API (docs at /docs)")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the HTTP API (docs at /docs); on PostgreSQL also run `ledger project`",
+        description=(
+            "Serve the HTTP API under uvicorn. On PostgreSQL it also starts the projection "
+            "workers (`ledger project`) as one child process and stops them when it stops; "
+            "if they exit, the server stops too and exits with status 1."
+        ),
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
@@ -662,13 +776,13 @@ def _add_serve(commands: Subcommands) -> None:
     serve.add_argument(
         "--no-project",
         action="store_true",
-        help="PostgreSQL: do not run the projection workers here (run `ledger project`)",
+        help="PostgreSQL: start no projection process (run `ledger project` beside it)",
     )
     serve.add_argument(
         "--workers",
         type=_positive,
         default=1,
-        help="web processes (PostgreSQL only; the projection workers still run once)",
+        help="web processes (PostgreSQL only; still one projection process)",
     )
 
 

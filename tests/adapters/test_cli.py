@@ -364,8 +364,14 @@ class Served:
 
 
 @contextmanager
-def serving(tmp_path: Path, env: dict[str, str], *args: str) -> Iterator[Served]:
-    """Start ``ledger serve`` with ``args`` and wait for /healthz; always stop it."""
+def serving(
+    tmp_path: Path, env: dict[str, str], *args: str, own_group: bool = False
+) -> Iterator[Served]:
+    """Start ``ledger serve`` with ``args`` and wait for /healthz; always stop it.
+
+    ``own_group`` starts it in a process group of its own, as a shell does for
+    a job, so that a test can signal the group as Ctrl-C at a terminal does.
+    """
     port = _free_port()
     stdout, stderr = tmp_path / "serve.out", tmp_path / "serve.err"
     with stdout.open("wb") as out, stderr.open("wb") as err:
@@ -375,6 +381,7 @@ def serving(tmp_path: Path, env: dict[str, str], *args: str) -> Iterator[Served]
             env=env,
             stdout=out,
             stderr=err,
+            process_group=0 if own_group else None,
         )
     served = Served(process, f"http://127.0.0.1:{port}", stdout, stderr)
     try:
@@ -389,9 +396,47 @@ def serving(tmp_path: Path, env: dict[str, str], *args: str) -> Iterator[Served]
                 time.sleep(0.2)
         yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        if process.poll() is None:  # a failed test: stop it, and its web processes with it
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        for pid in _projection_processes(process.pid):  # a killed server leaves its child
+            os.kill(pid, signal.SIGKILL)
+
+
+def _projection_processes(serve_pid: int) -> list[int]:
+    """Live ``ledger project`` processes started by the ``ledger serve`` process ``serve_pid``.
+
+    Found by their command line, which names the server: an orphan, whose
+    parent is no longer ``serve_pid``, is found too.
+    """
+    wanted = [b"project", b"--parent", str(serve_pid).encode()]
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")[:-1]
+        except OSError:  # the process ended while we looked
+            continue
+        if args[-3:] == wanted:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def _parent_of(pid: int) -> int:
+    """The parent process id, from /proc/<pid>/stat (the command name may hold spaces)."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _projection_child(served: Served) -> int:
+    """The one projection process of ``served``, which must be its child."""
+    found = _projection_processes(served.process.pid)
+    assert 1 == len(found), found
+    assert served.process.pid == _parent_of(found[0])
+    return found[0]
 
 
 def _stop(served: Served) -> int:
@@ -409,6 +454,7 @@ def test_serve_demo_answers_with_a_printed_key_and_stops_cleanly(sqlite_env, tmp
         status, page = _get(f"{served.base}/v1/contracts", served.demo_key(Role.BUYER_ADMIN))
         docs_status, docs = _get(f"{served.base}/docs")
         refused, _ = _get(f"{served.base}/v1/contracts", served.demo_key(Role.BUYER_ADMIN)[:-1])
+        projecting = _projection_processes(served.process.pid)
 
         assert 0 == _stop(served)
 
@@ -418,6 +464,7 @@ def test_serve_demo_answers_with_a_printed_key_and_stops_cleanly(sqlite_env, tmp
     assert 200 == docs_status
     assert "swagger" in docs.lower()
     assert 401 == refused
+    assert [] == projecting  # SQLite views catch up inside each request
     out = served.out()
     assert f"kontraktledger API at {served.base} (sqlite store)" in out
     assert f"interactive docs at {served.base}/docs" in out
@@ -427,30 +474,131 @@ def test_serve_demo_answers_with_a_printed_key_and_stops_cleanly(sqlite_env, tmp
 
 
 @pytest.mark.usefixtures("postgres_env")
-def test_serve_on_postgres_runs_the_projection_workers_in_process(tmp_path):
-    """Reads wait for the views, so an answer proves the workers in the process projected."""
+def test_serve_on_postgres_runs_the_projection_workers_in_a_child_process(tmp_path):
+    """One child runs ``ledger project``; reads see its views; a stop leaves no child behind."""
     env = dict(os.environ)
 
     with serving(tmp_path, env, "--demo") as served:
+        child = _projection_child(served)
+        _wait_for_views_at_head(timeout=30)  # on PostgreSQL only the projection moves them
         status, page = _get(f"{served.base}/v1/contracts", served.demo_key(Role.AUDITOR))
+        ready, checks = _get(f"{served.base}/readyz")
 
-        assert 0 == _stop(served)
+        served.process.send_signal(signal.SIGINT)  # to the server only, not its group
+        code = served.process.wait(timeout=30)
+        # Checked at once: the server itself must have stopped and reaped its child,
+        # before the child could notice that its parent is gone.
+        left = Path(f"/proc/{child}").exists()
 
+    assert 0 == code
+    assert not left
+    assert [] == _projection_processes(served.process.pid)
     assert 200 == status, page
     assert {BUYER_NORD.cvr} == {item["buyer"]["cvr"] for item in page["items"]}
     assert 2 == len(page["items"])
-    assert "(postgres store)" in served.out()
+    assert 200 == ready, checks
+    out = served.out()
+    assert "(postgres store)" in out
+    assert f"projection workers: child process {child} (`ledger project`)" in out
+    assert "serving process is gone" not in served.stderr.read_text(encoding="utf-8")
+
+
+def _wait_for_views_at_head(timeout: float) -> None:
+    """Wait until every view has applied the whole event log (the store of the environment)."""
+    settings = Settings(create_tables=False)
+    runtime = build(settings)
+    views = Views(settings, runtime.ledger)
+    try:
+        deadline = time.monotonic() + timeout
+        while (lags := {s.name: s.lag for s in views.status()}) != dict.fromkeys(VIEWS, 0):
+            assert time.monotonic() < deadline, f"views still behind: {lags}"
+            time.sleep(0.1)
+    finally:
+        views.close()
+        runtime.close()
 
 
 @pytest.mark.usefixtures("postgres_env")
-def test_serve_stops_when_the_projection_workers_fail(monkeypatch, capsys):
-    """Reads would wait for views that no longer move: the server stops, exit code 1."""
+def test_serve_stops_with_status_1_when_its_projection_process_dies(tmp_path):
+    """Reads would wait for views that no longer move: the server stops for a restart."""
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ)) as served:
+        os.kill(_projection_child(served), signal.SIGKILL)
+
+        code = served.process.wait(timeout=30)
+
+    assert 1 == code
+    assert "projection process exited; stopping the server" in served.stderr.read_text()
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_a_server_killed_outright_leaves_no_projection_process_running(tmp_path):
+    """SIGKILL gives the server no chance to stop its child: the child notices by itself."""
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ)) as served:
+        child = _projection_child(served)
+
+        served.process.kill()
+        served.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child}/cmdline").exists() and _projection_processes(served.process.pid):
+            assert time.monotonic() < deadline, "the orphaned projection process still runs"
+            time.sleep(0.1)
+
+    assert "the serving process is gone" in served.stderr.read_text()
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_ctrl_c_at_a_terminal_stops_server_and_projection_process_cleanly(tmp_path):
+    """SIGINT to the whole group reaches the child too: its exit then is no failure."""
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ), own_group=True) as served:
+        child = _projection_child(served)
+
+        os.killpg(served.process.pid, signal.SIGINT)
+        code = served.process.wait(timeout=30)
+
+    assert 0 == code, served.stderr.read_text()
+    assert not Path(f"/proc/{child}").exists()
+    assert "projection process exited" not in served.stderr.read_text()
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_serve_with_several_web_processes_runs_one_projection_process(tmp_path):
+    """``--workers 2``: two web processes, still exactly one ``ledger project``."""
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ), "--workers", "2") as served:
+        child = _projection_child(served)
+        status, _ = _get(f"{served.base}/readyz")
+
+        assert 0 == _stop(served)
+
+    assert 200 == status
+    assert not Path(f"/proc/{child}").exists()
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_serve_with_no_project_starts_no_projection_process(tmp_path):
+    """``--no-project`` leaves the projection to a ``ledger project`` run beside it."""
     main(["migrate"])
 
-    def broken_workers(*_args, **_kwargs):
-        raise RuntimeError("the view's database went away")
+    with serving(tmp_path, dict(os.environ), "--no-project") as served:
+        found = _projection_processes(served.process.pid)
 
-    monkeypatch.setattr("adapters.cli.run_workers", broken_workers)
+        assert 0 == _stop(served)
+
+    assert [] == found
+    assert "not here (--no-project)" in served.out()
+    assert "projection workers: child process" not in served.out()
+
+
+@pytest.mark.usefixtures("postgres_env")
+@pytest.mark.parametrize("exit_code", [5, 0])
+def test_serve_stops_when_the_projection_process_exits(exit_code, monkeypatch, capsys):
+    """A crash, or a clean exit the server did not ask for: the server stops, exit code 1."""
+    main(["migrate"])
+    script = f"raise SystemExit({exit_code})"
+    monkeypatch.setattr("adapters.cli.projection_command", lambda _: [sys.executable, "-c", script])
     monkeypatch.setenv("KONTRAKTLEDGER_CREATE_TABLES", "true")  # serve turns it off: restore
 
     with watchdog(30) as elapsed:
@@ -458,7 +606,7 @@ def test_serve_stops_when_the_projection_workers_fail(monkeypatch, capsys):
 
     assert 1 == code
     assert elapsed() < 20  # stopped by the failure, not by the watchdog
-    assert "projection workers failed; stopping the server" in capsys.readouterr().err
+    assert "projection process exited; stopping the server" in capsys.readouterr().err
 
 
 @pytest.mark.usefixtures("sqlite_env")
