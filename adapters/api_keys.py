@@ -38,7 +38,7 @@ import string
 import threading
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager, closing, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -73,6 +73,9 @@ class ApiKey:
     organisation: str
     role: Role
     label: str = ""
+    written_through: int = field(default=0, compare=False)
+    """The log position of the last event written with this key, when it was read
+    (0: none): a read from a view waits for it (read-your-writes, ADR 0015)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,10 @@ class ApiKeyStore(Protocol):
 
     def revoke(self, key_id: str) -> bool:
         """Revoke the key; True if it was active, False if unknown or already revoked."""
+        ...
+
+    def note_written(self, key_id: str, position: int) -> None:
+        """Remember that the key wrote events up to ``position`` (never moves back)."""
         ...
 
     def list(self) -> builtins.list[ApiKey]:
@@ -175,6 +182,11 @@ class _HashedKeyStore(ABC):
         """Revoke the key; True if it was active, False if unknown or already revoked."""
         return self._mark_revoked(key_id)
 
+    def note_written(self, key_id: str, position: int) -> None:
+        """Remember that the key wrote events up to ``position`` (never moves back)."""
+        if position > 0:
+            self._raise_written(key_id, position)
+
     def list(self) -> builtins.list[ApiKey]:
         """The active keys, oldest first."""
         return self._select_active()
@@ -191,6 +203,9 @@ class _HashedKeyStore(ABC):
 
     @abstractmethod
     def _mark_revoked(self, key_id: str) -> bool: ...
+
+    @abstractmethod
+    def _raise_written(self, key_id: str, position: int) -> None: ...
 
     @abstractmethod
     def _select_active(self) -> builtins.list[ApiKey]: ...
@@ -229,6 +244,13 @@ class InMemoryApiKeyStore(_HashedKeyStore):
             self._rows[key_id] = replace(row, revoked=True)
             self._revoked[key_id] = dt.datetime.now(dt.UTC)
             return True
+
+    def _raise_written(self, key_id: str, position: int) -> None:
+        with self._lock:
+            row = self._rows.get(key_id)
+            if row is not None and row.key.written_through < position:
+                key = replace(row.key, written_through=position)
+                self._rows[key_id] = replace(row, key=key)
 
     def _select_active(self) -> builtins.list[ApiKey]:
         with self._lock:
@@ -283,13 +305,14 @@ class SQLiteApiKeyStore(_HashedKeyStore):
     def _select(self, key_id: str) -> _KeyRow | None:
         with self._transaction() as connection:
             found = connection.execute(
-                "SELECT key_id, organisation, role, label, secret_hash, revoked_at"
-                " FROM api_key WHERE key_id = ?",
+                "SELECT key_id, organisation, role, label, secret_hash, revoked_at,"
+                " written_through FROM api_key WHERE key_id = ?",
                 (key_id,),
             ).fetchone()
         if found is None:
             return None
-        return _KeyRow(_key(found), str(found[4]), revoked=found[5] is not None)
+        key = replace(_key(found), written_through=int(found[6]))
+        return _KeyRow(key, str(found[4]), revoked=found[5] is not None)
 
     def _mark_revoked(self, key_id: str) -> bool:
         with self._transaction() as connection:
@@ -299,6 +322,13 @@ class SQLiteApiKeyStore(_HashedKeyStore):
                 (key_id,),
             )
             return cursor.rowcount > 0
+
+    def _raise_written(self, key_id: str, position: int) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE api_key SET written_through = ? WHERE key_id = ? AND written_through < ?",
+                (position, key_id, position),
+            )
 
     def _select_active(self) -> builtins.list[ApiKey]:
         with self._transaction() as connection:
@@ -360,13 +390,14 @@ class PostgresApiKeyStore(_HashedKeyStore):
     def _select(self, key_id: str) -> _KeyRow | None:
         with self._connect() as connection:
             found = connection.execute(
-                "SELECT key_id, organisation, role, label, secret_hash, revoked_at"
-                " FROM api_key WHERE key_id = %s",
+                "SELECT key_id, organisation, role, label, secret_hash, revoked_at,"
+                " written_through FROM api_key WHERE key_id = %s",
                 (key_id,),
             ).fetchone()
         if found is None:
             return None
-        return _KeyRow(_key(found), str(found[4]), revoked=found[5] is not None)
+        key = replace(_key(found), written_through=int(str(found[6])))
+        return _KeyRow(key, str(found[4]), revoked=found[5] is not None)
 
     def _mark_revoked(self, key_id: str) -> bool:
         with self._connect() as connection:
@@ -375,6 +406,14 @@ class PostgresApiKeyStore(_HashedKeyStore):
                 (key_id,),
             )
             return cursor.rowcount > 0
+
+    def _raise_written(self, key_id: str, position: int) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "UPDATE api_key SET written_through = %s"
+                " WHERE key_id = %s AND written_through < %s",
+                (position, key_id, position),
+            )
 
     def _select_active(self) -> builtins.list[ApiKey]:
         with self._connect() as connection:

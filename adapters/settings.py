@@ -63,6 +63,14 @@ class Settings(BaseSettings):
             "is brought up to date with one query for newer events before each use"
         ),
     )
+    view_wait_seconds: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "How long a read waits for a view to take in the caller's own last write "
+            "(PostgreSQL workers) before it answers 503 views-behind"
+        ),
+    )
     create_tables: bool = Field(
         default=True, description="Let the event library create its tables (off in web workers)"
     )

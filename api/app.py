@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     pool = None
     if settings.storage is Storage.POSTGRES:
         pool = ConnectionPool(
-            settings.postgres_conninfo, min_size=1, max_size=4, name="api", open=True
+            settings.postgres_conninfo, min_size=2, max_size=8, name="api", open=True
         )
     ctx = Context(
         settings=settings,

@@ -118,12 +118,25 @@ def visible_contract(
     Visibility is decided on the contract as it is now: parties do not change.
     """
     contract = ctx.ledger.get_contract(contract_id, shared=True)
-    if not caller.sees(contract):
-        msg = f"no contract {contract_id}"
-        raise errors.ContractNotFound(msg, field="contract_id")
+    _check_sees(caller, contract)
     if known_at is not None:
         return ctx.ledger.get_contract(contract_id, known_at=known_at)
     return contract
+
+
+def check_visible(ctx: Context, caller: Caller, contract_id: uuid.UUID) -> None:
+    """404 unless the caller is a party to the contract; for a command about to load it.
+
+    Parties never change, so the copy kept in memory decides without asking
+    the store for newer events: the command itself loads the latest state.
+    """
+    _check_sees(caller, ctx.ledger.get_contract(contract_id, shared=True, latest=False))
+
+
+def _check_sees(caller: Caller, contract: Contract) -> None:
+    if not caller.sees(contract):
+        msg = f"no contract {contract.id}"
+        raise errors.ContractNotFound(msg, field="contract_id")
 
 
 Authenticated = Annotated[Caller, Depends(authenticate)]

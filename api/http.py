@@ -17,6 +17,7 @@ from api.auth import Caller
 from api.context import Context
 from api.problems import IdempotencyMismatch, PreconditionFailed
 from api.schemas import contract_out
+from ledger.application import tracking_writes
 from ledger.contract import Contract
 from ledger.errors import LedgerError
 
@@ -76,6 +77,7 @@ def idempotent(
     with a different method, path or body is refused (422): it would
     otherwise hide a second, different command.
     """
+    produce = _noting_writes(ctx, caller, produce)
     key = request.headers.get("idempotency-key")
     if key is None:
         return produce()
@@ -108,3 +110,34 @@ def idempotent(
         headers={**stored.headers, "Idempotent-Replayed": "true"},
         media_type=media,
     )
+
+
+def _noting_writes(
+    ctx: Context, caller: Caller, produce: Callable[[], Response]
+) -> Callable[[], Response]:
+    """``produce``, remembering on the caller's key how far into the log it wrote.
+
+    Reads served from a view wait for that position (read-your-writes, ADR 0015).
+    """
+
+    def noted() -> Response:
+        with tracking_writes() as written:
+            try:
+                return produce()
+            finally:
+                ctx.keys.note_written(caller.key.key_id, written.position)
+
+    return noted
+
+
+def sees_own_writes(ctx: Context, caller: Caller, *views: str) -> None:
+    """Wait until ``views`` include every event the caller's key has written.
+
+    Read-your-writes (ADR 0015): a command's events reach a view a moment
+    later (its projection worker runs apart on PostgreSQL). Waiting only for
+    the caller's own last write, not for the head of the log, spares every
+    other reader the wait. Others' writes show up as soon as the worker has
+    them. Reads that must include everything recorded (invoices, the
+    adjustments the next invoice carries) wait for the head instead.
+    """
+    ctx.views.wait(caller.key.written_through, views)

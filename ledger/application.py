@@ -20,6 +20,8 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
@@ -750,15 +752,22 @@ class Ledger(Application[uuid.UUID]):
     # --- queries ---------------------------------------------------------------
 
     def get_contract(
-        self, contract_id: uuid.UUID, *, known_at: dt.datetime | None = None, shared: bool = False
+        self,
+        contract_id: uuid.UUID,
+        *,
+        known_at: dt.datetime | None = None,
+        shared: bool = False,
+        latest: bool = True,
     ) -> Contract:
         """The contract now, or as it was known at ``known_at``.
 
         ``shared=True`` may return the instance the ledger keeps in memory
         (setting ``LEDGER_SHARED_CACHE_SIZE``): cheaper, and only for reading. Never
-        call a command method on it.
+        call a command method on it. With ``latest=False`` as well, a kept
+        instance is returned without asking the store for newer events: for
+        what never changes (the parties), or right after this process saved it.
         """
-        contract = self._load(contract_id, known_at, shared=shared)
+        contract = self._load(contract_id, known_at, shared=shared, latest=latest)
         if not isinstance(contract, Contract):
             msg = f"no contract {contract_id}"
             raise errors.ContractNotFound(msg, field="contract_id")
@@ -910,10 +919,13 @@ class Ledger(Application[uuid.UUID]):
 
     def _save(self, *aggregates: Contract | TariffSheet | Invoice) -> None:
         try:
-            self.save(*aggregates)
+            recordings = self.save(*aggregates)
         except IntegrityError as error:
             msg = "the record changed while this command ran; read it again and retry"
             raise errors.ConcurrencyConflict(msg) from error
+        written = _WRITTEN.get()
+        if written is not None and recordings:
+            written.position = max(written.position, *(r.notification.id for r in recordings))
         if self._shared is not None:  # saved, so each is the stored state: share it
             for aggregate in aggregates:
                 if isinstance(aggregate, Contract | TariffSheet):
@@ -923,12 +935,17 @@ class Ledger(Application[uuid.UUID]):
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
     def _load(
-        self, aggregate_id: uuid.UUID, known_at: dt.datetime | None, *, shared: bool = False
+        self,
+        aggregate_id: uuid.UUID,
+        known_at: dt.datetime | None,
+        *,
+        shared: bool = False,
+        latest: bool = True,
     ) -> object | None:
         try:
             if known_at is None:
                 if self._shared is not None:
-                    return self._shared.get(aggregate_id, private=not shared)
+                    return self._shared.get(aggregate_id, private=not shared, latest=latest)
                 return self.repository.get(aggregate_id)
             version = self._version_known_at(aggregate_id, known_at)
             if version is None:
@@ -1137,6 +1154,32 @@ class _RepositorySheets:
         return self._loaded[key]
 
 
+@dataclass
+class Written:
+    """The log position of the last event saved inside :func:`tracking_writes` (0: none)."""
+
+    position: int = 0
+
+
+_WRITTEN: ContextVar[Written | None] = ContextVar("ledger_written", default=None)
+
+
+@contextmanager
+def tracking_writes() -> Iterator[Written]:
+    """Note the notification id of every event the ledger saves in this block.
+
+    A reader that waits for its views to reach this position sees its own
+    writes (read-your-writes) without waiting for the rest of the log. A
+    context variable, so concurrent requests (threads) each see their own.
+    """
+    written = Written()
+    token = _WRITTEN.set(written)
+    try:
+        yield written
+    finally:
+        _WRITTEN.reset(token)
+
+
 SHARED_CACHE_SIZE = "LEDGER_SHARED_CACHE_SIZE"
 """Environment name: how many contracts and tariff sheets a ledger keeps in memory (0: none)."""
 
@@ -1157,9 +1200,11 @@ class _SharedAggregates:
         self._kept: OrderedDict[uuid.UUID, Contract | TariffSheet] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, aggregate_id: uuid.UUID, *, private: bool) -> object:
+    def get(self, aggregate_id: uuid.UUID, *, private: bool, latest: bool = True) -> object:
         with self._lock:
             kept = self._kept.get(aggregate_id)
+        if kept is not None and not latest and not private:
+            return kept
         if kept is None:
             loaded: object = self._ledger.repository.get(aggregate_id)
             if not private and isinstance(loaded, Contract | TariffSheet):

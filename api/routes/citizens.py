@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.auth import Authenticated, Caller, Ctx, require_role
 from api.context import Context
-from api.http import idempotent
+from api.http import idempotent, sees_own_writes
 from api.schemas import Body
 from ledger import errors
 from ledger.citizens import CitizenRecord
@@ -179,7 +179,7 @@ def _visible_citizen(ctx: Context, caller: Caller, citizen_id: uuid.UUID) -> Cit
 
     Not a party and not registered (or erased) give the same 404, so ids cannot be probed.
     """
-    ctx.views.wait()
+    sees_own_writes(ctx, caller, "contract_summary")
     if not ctx.views.summary.citizen_contract_ids(citizen_id, party=caller.scope):
         raise _not_found(citizen_id)
     record = ctx.citizens.find(citizen_id)

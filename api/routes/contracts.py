@@ -17,9 +17,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.auth import Authenticated, Caller, Ctx, require_role, visible_contract
+from api.auth import (
+    Authenticated,
+    Caller,
+    Ctx,
+    check_visible,
+    require_role,
+    visible_contract,
+)
 from api.context import Context
-from api.http import contract_response, expected_version, idempotent
+from api.http import contract_response, expected_version, idempotent, sees_own_writes
 from api.schemas import Body, ComponentPriceIn, ContractDraftIn, ContractOut, ServiceLineIn
 from ledger.values import (
     AbsenceKind,
@@ -146,7 +153,7 @@ def list_contracts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ContractPage:
     """The contracts the caller is a party to, matching every filter, by id."""
-    ctx.views.wait()
+    sees_own_writes(ctx, caller, "contract_summary")
     found = ctx.views.summary.search(
         today=ctx.ledger.today(),
         buyer=buyer,
@@ -195,9 +202,11 @@ def _command(
     """Run one contract command: visible, If-Match, act, answer with the new state."""
 
     def produce() -> Response:
-        visible_contract(ctx, caller, contract_id)
+        check_visible(ctx, caller, contract_id)
         act(expected_version(request))
-        return contract_response(ctx, ctx.ledger.get_contract(contract_id, shared=True))
+        # The command's save left the new state in memory (or something newer).
+        after = ctx.ledger.get_contract(contract_id, shared=True, latest=False)
+        return contract_response(ctx, after)
 
     return idempotent(ctx, caller, request, body, produce)
 

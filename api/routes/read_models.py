@@ -1,8 +1,10 @@
 """Read models: price timeline, deadlines, billing feed, pending adjustments and invoices.
 
-Each read first makes the views include every event recorded so far
-(``ctx.views.wait()``), so a read straight after a command sees it, also on
-PostgreSQL with separate projection workers.
+Each read first waits until its view includes every event the caller's key
+has written (``sees_own_writes``, ADR 0015), so a read straight after a
+command sees it, also on PostgreSQL with separate projection workers. The
+reads about invoices (pending adjustments, issuing, the list) wait for the
+view to include every event recorded so far.
 
 Who sees what:
 
@@ -40,7 +42,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.auth import Authenticated, Caller, Ctx, require_role, visible_contract
 from api.context import Context
-from api.http import idempotent
+from api.http import idempotent, sees_own_writes
 from api.routes.history import ActorOut, actor_out
 from api.schemas import Body
 from ledger import errors
@@ -200,7 +202,7 @@ def price_timeline(
     line_ids = [line_id] if line_id is not None else list(contract.lines)
     if known_at is not None:
         return _timeline_known_at(ctx, contract, line_ids, known_at)
-    ctx.views.wait()
+    sees_own_writes(ctx, caller, "price_timeline")
     periods: dict[str, list[TimelinePeriodOut]] = defaultdict(list)
     for p in ctx.views.timeline.periods(contract_id, line_id):
         periods[p.line_id].append(
@@ -361,7 +363,7 @@ def deadlines(
     if due_from is not None and due_to is not None and due_to < due_from:
         msg = f"due_to ({due_to}) is before due_from ({due_from})"
         raise errors.InvalidValue(msg, field="query.due_to")
-    ctx.views.wait()
+    sees_own_writes(ctx, caller, "deadlines")
     rows = ctx.views.deadlines.deadlines(
         today=day,
         party=party,
@@ -439,7 +441,7 @@ class BillingFeedOut(BaseModel):
 def billing_feed(contract_id: ContractIdPath, caller: Authenticated, ctx: Ctx) -> BillingFeedOut:
     """The billable days of each line at their daily prices, as invoices will cut them."""
     visible_contract(ctx, caller, contract_id)
-    ctx.views.wait()
+    sees_own_writes(ctx, caller, "billing")
     rows = [
         FeedRowOut(
             line_id=r.line_id,
@@ -559,7 +561,7 @@ def adjustments(
     These are the adjustment lines the next invoice would carry, e.g. after a
     renegotiation approved with effect from before the last invoice (pkt. 16).
     """
-    ctx.views.wait()
+    ctx.views.wait(names=["billing"])  # the next invoice: everything recorded
     ean = _visible_buyer_ean(ctx, caller, buyer_ean, "query.buyer_ean")
     if month is not None:
         first = parse_month(month, "query.month")
@@ -778,7 +780,7 @@ def issue_invoices(
     month = parse_month(body.month, "body.month")
 
     def produce() -> Response:
-        ctx.views.wait()
+        ctx.views.wait(names=["billing"])  # must include every event recorded
         before = ctx.views.billing.invoiced(body.buyer_ean)
         issued = ctx.ledger.issue_invoices(
             month, ctx.views.billing, actor=caller.actor, buyer_ean=body.buyer_ean
@@ -836,7 +838,7 @@ def list_invoices(
     """The invoices issued to the buyers the caller sees, by EAN and month."""
     ean = None if buyer_ean is None else validate_ean(buyer_ean, field="query.buyer_ean")
     first = None if month is None else parse_month(month, "query.month")
-    ctx.views.wait()
+    ctx.views.wait(names=["billing"])  # issued by the operator, not the caller
     cvrs = {b.ean: b.cvr for b in ctx.views.billing.buyers()}
     items = [
         InvoiceRefOut(

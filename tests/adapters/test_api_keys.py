@@ -297,6 +297,24 @@ def test_revoking_one_key_leaves_the_others_working(store):
     assert kept == store.authenticate(kept_token)
 
 
+def test_a_key_remembers_how_far_into_the_log_it_wrote_and_never_moves_back(store):
+    key, token = store.create("29189919", Role.BUYER_ADMIN)
+    _, other_token = store.create("29189919", Role.BUYER_ADMIN)
+    assert _authenticated(store, token).written_through == 0
+    store.note_written(key.key_id, 42)
+    store.note_written(key.key_id, 17)  # an older write finishing late
+    store.note_written(key.key_id, 0)  # a request that wrote nothing
+    assert _authenticated(store, token).written_through == 42
+    assert _authenticated(store, other_token).written_through == 0
+    assert _authenticated(store, token) == key  # still the same key
+
+
+def _authenticated(store: ApiKeyStore, token: str) -> ApiKey:
+    found = store.authenticate(token)
+    assert found is not None
+    return found
+
+
 def test_list_shows_the_active_keys(store):
     """Revoked keys drop out of the list; nothing secret is in it."""
     keys = [store.create(org, role)[0] for org, role in [(BUYER, Role.BUYER_ADMIN)] * 2]

@@ -212,7 +212,16 @@ SHEET_PUBLISHER = Actor(STOTTEPAKKEN.registration, Role.PROVIDER_ADMIN, "tests",
 
 
 def prepare(api: ApiWorld, given: Given) -> Made:
-    """Make what ``given`` names, new (a contract, citizen or tariff sheet) or as it is."""
+    """Make what ``given`` names, new (a contract, citizen or tariff sheet) or as it is.
+
+    Made as somebody else, so the views are let to take it in before the test reads.
+    """
+    made = _make(api, given)
+    api.settle()
+    return made
+
+
+def _make(api: ApiWorld, given: Given) -> Made:
     ledger = api.ctx.ledger
     if given is Given.NOTHING:
         return Made()

@@ -58,6 +58,15 @@ class ApiWorld:
         """The notification id of the last recorded event: a rejected request leaves it."""
         return self.ctx.views.head()
 
+    def settle(self) -> None:
+        """Let the views take in every event recorded so far.
+
+        A caller's view reads wait for that caller's own writes only (ADR
+        0015); what a test wrote through the ledger directly, as somebody
+        else, reaches the views when their workers get to it.
+        """
+        self.ctx.views.wait()
+
 
 def start_app(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[ApiWorld]:
     """Migrate, build the app, load the demo, run PostgreSQL workers; tear all down."""
@@ -77,7 +86,9 @@ def start_app(backend: str, tmp_path: Path, clock: FixedClock) -> Iterator[ApiWo
         worker.start()
     try:
         with TestClient(app) as client:
-            yield ApiWorld(client, ctx, clock, backend, settings)
+            world = ApiWorld(client, ctx, clock, backend, settings)
+            world.settle()  # the demo data was written by nobody's key
+            yield world
     finally:
         stop.set()
         if worker is not None:
