@@ -408,7 +408,12 @@ class PostgresApiKeyStore(_HashedKeyStore):
             return cursor.rowcount > 0
 
     def _raise_written(self, key_id: str, position: int) -> None:
-        with self._connect() as connection:
+        with self._connect() as connection, connection.transaction():
+            # Committed without waiting for the disk: other sessions see it at
+            # once, which is all the caller's next read needs. A crash may lose
+            # it, and then a read merely does not wait; the event itself was
+            # committed durably by the ledger. Saves an fsync per command.
+            connection.execute("SET LOCAL synchronous_commit = off")
             connection.execute(
                 "UPDATE api_key SET written_through = %s"
                 " WHERE key_id = %s AND written_through < %s",

@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         ),
     )
     aggregate_cache_size: int = Field(
-        2000,
+        20_000,
         ge=0,
         description=(
             "Contracts and sheets kept in memory between requests (0: none); a cached one "

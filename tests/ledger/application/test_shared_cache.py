@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.application import SHARED_CACHE_SIZE, Ledger
+from ledger.application import SHARED_CACHE_SIZE, Ledger, tracking_writes
 from ledger.clock import FixedClock
 from ledger.errors import RuleViolation
 from tests.conftest import _reset_postgres_schema, ledger_env
@@ -118,3 +118,29 @@ def test_a_kept_sheet_is_replaced_not_changed_and_another_process_sees_its_corre
     assert first is not None
     assert corrected is not None
     assert (first.version + 1, first.version) == (corrected.version, kept.version)
+
+
+def test_latest_false_answers_from_memory_and_latest_true_asks_the_store(two_ledgers):
+    """``latest=False`` is for what cannot change (parties) or was just saved here."""
+    reader, writer = two_ledgers(10), two_ledgers(10)
+    contract_id = placed_contract(writer)
+    kept = reader.get_contract(contract_id, shared=True)
+    writer.hold_follow_up(contract_id, "1", D(2025, 2, 1), actor=BUYER_ADMIN)
+
+    assert kept is reader.get_contract(contract_id, shared=True, latest=False)
+    assert kept.version + 1 == reader.get_contract(contract_id, shared=True).version
+    # A private copy is for a command: always the latest, whatever is asked.
+    assert kept.version + 1 == reader.get_contract(contract_id, latest=False).version
+
+
+def test_tracking_writes_names_the_position_of_the_last_event_saved(two_ledgers):
+    ledger = two_ledgers(10)
+    contract_id = placed_contract(ledger)
+    with tracking_writes() as nothing:
+        ledger.get_contract(contract_id)
+    with tracking_writes() as written:
+        ledger.hold_follow_up(contract_id, "1", D(2025, 2, 1), actor=BUYER_ADMIN)
+    ledger.hold_follow_up(contract_id, "1", D(2025, 3, 1), actor=BUYER_ADMIN)  # after the block
+
+    assert 0 == nothing.position
+    assert written.position == ledger.recorder.max_notification_id() - 1
