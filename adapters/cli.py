@@ -8,11 +8,15 @@ come from the citizen register at printing time and never from the events.
 ``ledger serve`` runs the HTTP API under uvicorn. It names the app by import
 string (``api.app:create_app``, a factory reading the same environment as
 this command): adapters sit below ``api`` in the layers, and uvicorn needs an
-import string anyway to start several web processes. On PostgreSQL the
+import string anyway to start several web processes. With ``--workers N``
+each web process listens on a socket of its own (``SO_REUSEPORT`` on Linux,
+see ``adapters.serving``): through one shared socket, connections opened
+together all went to the process that woke first. On PostgreSQL the
 projection workers run once, as ``ledger project`` in a child process of
 ``ledger serve``: in a thread of the web process they held the GIL for about
 40% of its time, and every request waited behind them. The child is started,
-watched and stopped with the server, and a failed child stops the server.
+watched and stopped with the server, and a failed child stops the server, as
+a web process that exits does.
 """
 
 from __future__ import annotations
@@ -35,11 +39,19 @@ from typing import TypeAlias
 import psycopg
 import structlog
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from adapters import demo, logs
 from adapters.api_keys import ApiKeyStore, build_key_store
 from adapters.bootstrap import Runtime, build, migrate
+from adapters.serving import (
+    REUSE_PORT,
+    STOP_SIGNALS,
+    STOPPED_BY_SIGNAL,
+    WebProcesses,
+    port_problem,
+)
 from adapters.settings import Settings, Storage
 from adapters.views import Views, run_workers
 from ledger.application import Ledger
@@ -254,7 +266,6 @@ def renew_demo_keys(store: ApiKeyStore) -> list[DemoKey]:
 # --- serve ----------------------------------------------------------------------------
 
 APP = "api.app:create_app"
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -311,48 +322,87 @@ def _run_server(args: argparse.Namespace, *, projecting: bool) -> int:
         access_log=False,  # the app logs one structured line per request
         timeout_graceful_shutdown=10,
     )
+    if args.workers > 1 and REUSE_PORT:
+        # Each web process binds its own socket, late and in another process:
+        # check up front, as a single server would fail at once on a taken port.
+        problem = port_problem(args.host, args.port)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return STARTUP_FAILURE
     stop = threading.Event()
-    # uvicorn handles the signals while it serves, then restores these and re-raises
-    # the signal it caught: so a stop ends here as a set event, not a killed process.
+    # uvicorn (or the supervisor of the web processes) handles the signals while it
+    # serves, then restores these (uvicorn also re-raises the signal it caught): so a
+    # stop ends here as a set event, not a killed process.
     previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in STOP_SIGNALS}
-    server: uvicorn.Server | None = None
-    halt: Callable[[], object]
-    stopping: Callable[[], bool]
-    if args.workers > 1:
-        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-        serve, halt = supervisor.run, supervisor.should_exit.set
-
-        def stopping() -> bool:
-            # The supervisor queues a signal and acts on it within half a second.
-            return stop.is_set() or supervisor.should_exit.is_set() or bool(supervisor.signal_queue)
-    else:
-        single = server = uvicorn.Server(config)
-
-        def halt() -> None:
-            single.should_exit = True
-
-        def stopping() -> bool:
-            return stop.is_set() or single.should_exit
-
-        serve = single.run
     projection: ProjectionProcess | None = None
     try:
+        web = _web(config, stop)
         if projecting:
             # Started here, in the one process that supervises the web processes:
             # with --workers N there is still exactly one projection process.
-            projection = ProjectionProcess(halt=halt, stopping=stopping)
+            projection = ProjectionProcess(halt=web.halt, stopping=web.stopping)
             print(f"projection workers: child process {projection.pid} (`ledger project`)")
             sys.stdout.flush()
-        serve()
+        web.serve()
     finally:
         stop.set()
         if projection is not None:
             projection.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    if server is not None and not server.started:
-        return 3  # uvicorn's exit code when it could not start (e.g. the port is taken)
+    code = web.exit_code()
+    if code is not None:
+        return code
     return 1 if projection is not None and projection.failed is not None else 0
+
+
+@dataclass(frozen=True)
+class _Web:
+    """The web side of ``ledger serve``, whatever its shape: how to run, halt and watch it."""
+
+    serve: Callable[[], object]
+    halt: Callable[[], object]
+    stopping: Callable[[], bool]
+    exit_code: Callable[[], int | None]
+    """After ``serve``: the exit code the web side calls for, or None when it stopped as asked."""
+
+
+def _web(config: uvicorn.Config, stop: threading.Event) -> _Web:
+    """One uvicorn server, or ``config.workers`` web processes under a supervisor.
+
+    Several processes each listen on a socket of their own where the kernel
+    spreads connections over such sockets (``SO_REUSEPORT``, Linux); elsewhere
+    they share the one socket uvicorn's own supervisor binds, and connections
+    opened together may all land in one process.
+    """
+    if config.workers > 1 and REUSE_PORT:
+        processes = WebProcesses(config, config.workers, should_exit=stop)
+
+        def failed() -> int | None:
+            if processes.failed is None:
+                return None
+            # A process that could not start would fail the same way after a restart.
+            return STARTUP_FAILURE if processes.failed == STARTUP_FAILURE else 1
+
+        return _Web(processes.run, processes.halt, processes.stopping, failed)
+    if config.workers > 1:
+        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+
+        def supervisor_stopping() -> bool:
+            # The supervisor queues a signal and acts on it within half a second.
+            return stop.is_set() or supervisor.should_exit.is_set() or bool(supervisor.signal_queue)
+
+        return _Web(supervisor.run, supervisor.should_exit.set, supervisor_stopping, lambda: None)
+    server = uvicorn.Server(config)
+
+    def halt() -> None:
+        server.should_exit = True
+
+    def started() -> int | None:
+        # uvicorn's exit code when it could not start (e.g. the port is taken).
+        return None if server.started else STARTUP_FAILURE
+
+    return _Web(server.run, halt, lambda: stop.is_set() or server.should_exit, started)
 
 
 PROJECTION_STOP_TIMEOUT = 15.0
@@ -360,9 +410,6 @@ PROJECTION_STOP_TIMEOUT = 15.0
 
 PROJECTION_STOP_GRACE = 3.0
 """Seconds a projection process that stopped on a signal waits for the server's own stop."""
-
-STOPPED_BY_SIGNAL = frozenset({0, -signal.SIGTERM, -signal.SIGINT})
-"""Exit codes of a ``ledger project`` that was asked to stop (before or after its handlers)."""
 
 
 def projection_command(parent: int) -> list[str]:
@@ -763,7 +810,8 @@ def _add_serve(commands: Subcommands) -> None:
         description=(
             "Serve the HTTP API under uvicorn. On PostgreSQL it also starts the projection "
             "workers (`ledger project`) as one child process and stops them when it stops; "
-            "if they exit, the server stops too and exits with status 1."
+            "if they exit, the server stops too and exits with status 1, as it does when "
+            "one of several web processes (--workers) exits."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -782,7 +830,10 @@ def _add_serve(commands: Subcommands) -> None:
         "--workers",
         type=_positive,
         default=1,
-        help="web processes (PostgreSQL only; still one projection process)",
+        help=(
+            "web processes (PostgreSQL only; still one projection process); on Linux each "
+            "listens on a socket of its own (SO_REUSEPORT), so connections spread over them"
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from adapters.api_keys import ApiKey, InMemoryApiKeyStore, build_key_store
 from adapters.bootstrap import build
 from adapters.cli import main, organisation_for, renew_demo_keys
 from adapters.demo import BUYER_NORD, STOTTEPAKKEN
+from adapters.serving import port_problem
 from adapters.settings import Settings
 from adapters.views import Views
 from ledger.citizens import CitizenCipher
@@ -519,15 +522,19 @@ def _wait_for_views_at_head(timeout: float) -> None:
 
 
 @pytest.mark.usefixtures("postgres_env")
-def test_serve_stops_with_status_1_when_its_projection_process_dies(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_stops_with_status_1_when_its_projection_process_dies(workers, tmp_path):
     """Reads would wait for views that no longer move: the server stops for a restart."""
     main(["migrate"])
-    with serving(tmp_path, dict(os.environ)) as served:
+    with serving(tmp_path, dict(os.environ), "--workers", workers) as served:
+        web = _web_processes(served, int(workers)) if workers != "1" else []
         os.kill(_projection_child(served), signal.SIGKILL)
 
         code = served.process.wait(timeout=30)
+        left = [pid for pid in web if _alive(pid)]
 
     assert 1 == code
+    assert [] == left
     assert "projection process exited; stopping the server" in served.stderr.read_text()
 
 
@@ -640,3 +647,216 @@ def test_migrate_makes_every_table_a_process_without_table_creation_needs(env, r
     finally:
         views.close()
         runtime.close()
+
+
+# --- ledger serve --workers N: one listening socket per web process ---------------------
+
+LISTEN = "0A"
+"""The state of a listening socket in /proc/net/tcp."""
+
+
+def _port_of(served: Served) -> int:
+    return int(served.base.rsplit(":", 1)[1])
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, dead but not yet reaped, does not count)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in {"Z", "X"}
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        child = int(stat.parent.name)
+        try:
+            if pid == _parent_of(child) and _alive(child):
+                found.append(child)
+        except OSError:  # the process ended while we looked
+            continue
+    return found
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    """The inodes of the sockets ``pid`` holds open (its /proc/<pid>/fd links)."""
+    inodes: set[int] = set()
+    try:
+        links = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return inodes
+    for link in links:
+        try:
+            target = str(link.readlink())
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[len("socket:[") : -1]))
+    return inodes
+
+
+def _tcp_sockets() -> list[tuple[int, int, str, int]]:
+    """(local port, remote port, state, inode) of every TCP socket of this network namespace."""
+    rows = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text(encoding="ascii").splitlines()[1:]:
+            fields = line.split()
+            local, remote = (int(address.rsplit(":", 1)[1], 16) for address in fields[1:3])
+            rows.append((local, remote, fields[3], int(fields[9])))
+    return rows
+
+
+def _listening(pid: int, port: int) -> set[int]:
+    """The inodes of the sockets listening on ``port`` that ``pid`` holds open."""
+    listening = {i for local, _, state, i in _tcp_sockets() if local == port and state == LISTEN}
+    return _socket_inodes(pid) & listening
+
+
+def _web_processes(served: Served, count: int) -> list[int]:
+    """The children of ``served`` that listen on its port; waits until ``count`` of them do.
+
+    A web process listens once its app has started, so this is also the wait
+    until every one of them takes connections.
+    """
+    port = _port_of(served)
+    deadline = time.monotonic() + 60
+    while True:
+        found = [pid for pid in _children(served.process.pid) if _listening(pid, port)]
+        if len(found) >= count:
+            return found
+        assert time.monotonic() < deadline, f"{len(found)} of {count} web processes listen"
+        time.sleep(0.1)
+
+
+def _answered_by(connection: http.client.HTTPConnection, port: int, pids: list[int]) -> int | None:
+    """Which of ``pids`` holds the server side of ``connection`` (after it was answered)."""
+    assert connection.sock is not None
+    client_port = connection.sock.getsockname()[1]
+    inodes = {i for local, remote, _, i in _tcp_sockets() if (local, remote) == (port, client_port)}
+    owners = [pid for pid in pids if _socket_inodes(pid) & inodes]
+    return owners[0] if len(owners) == 1 else None
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_web_processes_share_keep_alive_connections_opened_at_once(tmp_path):
+    """16 connections opened together: each web process answers some (SO_REUSEPORT).
+
+    With one listening socket shared by the web processes, the first to wake
+    accepted every queued connection and the other idled for their lifetime.
+    """
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ), "--workers", "2") as served:
+        port = _port_of(served)
+        web = _web_processes(served, 2)
+        sockets = {pid: _listening(pid, port) for pid in [served.process.pid, *web]}
+        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(16)]
+        try:
+            for client in clients:  # all connected, as a load benchmark does, before any request
+                client.connect()
+            statuses = []
+            for client in clients:
+                client.request("GET", "/healthz")
+                response = client.getresponse()
+                response.read()
+                statuses.append(response.status)
+            answered = [_answered_by(client, port, web) for client in clients]
+        finally:
+            for client in clients:
+                client.close()
+
+        assert 0 == _stop(served)
+
+    # Each web process has a listening socket of its own; the server, which never
+    # accepts, holds none (it would get its share of the connections and leave them hanging).
+    assert set() == sockets.pop(served.process.pid)
+    assert 2 == len(set.union(*sockets.values())), sockets
+    assert [200] * 16 == statuses
+    assert None not in answered, answered
+    assert set(web) == set(answered), Counter(answered)
+
+
+@pytest.mark.usefixtures("postgres_env")
+@pytest.mark.parametrize("holder", ["plain", "reuseport"])
+def test_serve_with_workers_exits_3_when_the_port_is_taken(holder, monkeypatch, capsys):
+    """Checked before any web process starts, also against another server's SO_REUSEPORT group.
+
+    Otherwise a second ``ledger serve --workers N`` on the same port would
+    quietly take half of the first one's connections.
+    """
+    main(["migrate"])
+    monkeypatch.setenv("KONTRAKTLEDGER_CREATE_TABLES", "true")  # serve turns it off: restore
+    capsys.readouterr()
+    with socket.socket() as taken:
+        if holder == "reuseport":
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with watchdog(30) as elapsed:
+            code = main(["serve", "--workers", "2", "--port", str(port)])
+
+    assert 3 == code
+    assert elapsed() < 10
+    captured = capsys.readouterr()
+    assert f"error: cannot listen on 127.0.0.1:{port}" in captured.err
+    assert "projection workers: child process" not in captured.out
+
+
+@pytest.mark.usefixtures("postgres_env")
+@pytest.mark.parametrize("own_group", [False, True], ids=["to-server", "to-group"])
+def test_sigint_stops_every_web_process_and_the_projection_process(own_group, tmp_path):
+    """To the server alone it is passed on; to the group (Ctrl-C) each process gets it too."""
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ), "--workers", "2", own_group=own_group) as served:
+        web = _web_processes(served, 2)
+        child = _projection_child(served)
+
+        if own_group:
+            os.killpg(served.process.pid, signal.SIGINT)
+        else:
+            served.process.send_signal(signal.SIGINT)
+        code = served.process.wait(timeout=30)
+        left = [pid for pid in [*web, child] if _alive(pid)]
+
+    errors = served.stderr.read_text(encoding="utf-8")
+    assert 0 == code, errors
+    assert [] == left
+    assert "exited; stopping the server" not in errors
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_serve_stops_with_status_1_when_a_web_process_dies(tmp_path):
+    """The others and the projection process stop too, so that a supervisor restarts it all."""
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ), "--workers", "2") as served:
+        first, second = _web_processes(served, 2)
+        child = _projection_child(served)
+
+        os.kill(first, signal.SIGKILL)
+        code = served.process.wait(timeout=30)
+        left = [pid for pid in (second, child) if _alive(pid)]
+
+    assert 1 == code
+    assert [] == left
+    assert "web process exited; stopping the server" in served.stderr.read_text(encoding="utf-8")
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_a_server_killed_outright_leaves_no_web_process_running(tmp_path):
+    """Each web process notices that its parent is gone, stops, and frees the port."""
+    main(["migrate"])
+    with serving(tmp_path, dict(os.environ), "--workers", "2") as served:
+        web = _web_processes(served, 2)
+
+        served.process.kill()
+        served.process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while left := [pid for pid in web if _alive(pid)]:
+            assert time.monotonic() < deadline, f"orphaned web processes still run: {left}"
+            time.sleep(0.1)
+
+    assert None is port_problem("127.0.0.1", _port_of(served))
