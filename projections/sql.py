@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -255,11 +256,15 @@ class PostgresView(PostgresTrackingRecorder, SqlView):
 
     datastore: PostgresDatastore
 
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:  # noqa: ANN401 - passed on
+        """Remember which pooled connections have the schema as their search_path."""
+        super().__init__(datastore, **kwargs)
+        self._configured: weakref.WeakSet[Any] = weakref.WeakSet()
+
     @contextmanager
     def writing(self, tracking: Tracking | None) -> Iterator[Sql]:
         """One transaction for rows and position."""
-        with self.datastore.transaction(commit=True) as cursor:
-            self._search_path(cursor)
+        with self._transaction(commit=True) as cursor:
             yield Sql(cursor, "postgres")
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)
@@ -267,13 +272,28 @@ class PostgresView(PostgresTrackingRecorder, SqlView):
     @contextmanager
     def reading(self) -> Iterator[Sql]:
         """A transaction that is rolled back."""
-        with self.datastore.transaction(commit=False) as cursor:
-            self._search_path(cursor)
+        with self._transaction(commit=False) as cursor:
             yield Sql(cursor, "postgres")
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Any]:
+        """The datastore's transaction, on a connection whose search_path is the schema.
+
+        The search_path is set once per connection, for the session, rather
+        than with ``SET LOCAL`` in every transaction: one round trip less for
+        every read of a list and every batch a worker writes. The view's
+        pool serves only the view, whose tables are all in that schema.
+        """
+        with self.datastore.get_connection() as connection:
+            if connection not in self._configured:
+                self._search_path(connection.cursor())
+                self._configured.add(connection)
+            with connection.transaction(force_rollback=not commit):
+                yield connection.cursor()
 
     def _search_path(self, cursor: Any) -> None:  # noqa: ANN401 - a psycopg cursor
         cursor.execute(
-            pgsql.SQL("SET LOCAL search_path TO {}").format(
+            pgsql.SQL("SET search_path TO {}").format(
                 pgsql.Identifier(self.datastore.schema or "public")
             )
         )
