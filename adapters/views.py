@@ -63,9 +63,11 @@ def view_env(settings: Settings, views_path: Path | None = None) -> dict[str, st
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         env["SQLITE_DBNAME"] = str(views_path)
     # A view writes from one thread and is read now and then: a small pool keeps
-    # four views (and a worker's subscriptions) well inside max_connections.
+    # four views (and a worker's subscriptions) well inside max_connections. At
+    # most 3 per view: with `ledger serve --workers 2` and 64 clients the
+    # benchmark saw 89 sessions of PostgreSQL's default 100 with 5 per view.
     env["POSTGRES_POOL_SIZE"] = "1"
-    env["POSTGRES_MAX_OVERFLOW"] = "4"
+    env["POSTGRES_MAX_OVERFLOW"] = "2"
     return env
 
 
