@@ -71,6 +71,14 @@ class Settings(BaseSettings):
             "(PostgreSQL workers) before it answers 503 views-behind"
         ),
     )
+    gc_full_collection_seconds: float = Field(
+        600.0,
+        ge=0,
+        description=(
+            "API processes: seconds between full garbage collections, which then run "
+            "only on this schedule (0: Python's default)"
+        ),
+    )
     create_tables: bool = Field(
         default=True, description="Let the event library create its tables (off in web workers)"
     )
