@@ -45,6 +45,7 @@ from uvicorn.supervisors import Multiprocess
 from adapters import demo, logs
 from adapters.api_keys import ApiKeyStore, build_key_store
 from adapters.bootstrap import Runtime, build, migrate
+from adapters.gc_schedule import full_collections_every
 from adapters.serving import (
     REUSE_PORT,
     STOP_SIGNALS,
@@ -535,7 +536,8 @@ def _project(settings: Settings, names: list[str], *, parent: int | None = None)
         threading.Thread(
             target=_stop_without_parent, args=(parent, stop), name="parent-watch", daemon=True
         ).start()
-    run_workers(settings, chosen, stop=stop)
+    with full_collections_every(settings.gc_full_collection_seconds):
+        run_workers(settings, chosen, stop=stop)
     return 0
 
 

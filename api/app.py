@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
 import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from adapters.api_keys import build_key_store
 from adapters.bootstrap import build, citizen_key
+from adapters.gc_schedule import full_collections_every
 from adapters.idempotency import build_idempotency_store
 from adapters.settings import Settings, Storage
 from adapters.views import Views
@@ -67,7 +65,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with scheduled_full_collections(settings.gc_full_collection_seconds):
+        with full_collections_every(settings.gc_full_collection_seconds):
             yield
         ctx.close()
 
@@ -83,46 +81,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for module in (contracts, history, read_models, citizens, tariffs, regulation):
         app.include_router(module.router)
     return app
-
-
-@asynccontextmanager
-async def scheduled_full_collections(seconds: float) -> AsyncIterator[None]:
-    """Run Python's full garbage collections every ``seconds``, and only then.
-
-    A full collection scans every object the process holds, the contracts
-    kept in memory included (ADR 0014): with 10,000 of them it takes about
-    0.3 s, during which no request of the process moves. Python starts one
-    whenever long-lived objects grew by a quarter, which is all the time
-    while the cache fills, so under load they showed up as the slowest
-    requests. Young generations are still collected as usual; what startup
-    made is frozen (never scanned), and cyclic garbage that reaches the old
-    generation waits for the next scheduled collection. ``seconds <= 0``
-    leaves Python's defaults alone.
-    """
-    if seconds <= 0:
-        yield
-        return
-    before = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(before[0], before[1], NEVER)
-
-    async def collect() -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            gc.collect()
-
-    task = asyncio.create_task(collect())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        gc.set_threshold(*before)
-        gc.unfreeze()
-
-
-NEVER = 1_000_000_000  # gen-1 collections before an automatic full one: in effect never
 
 
 def _readiness(ctx: Context) -> dict[str, Callable[[], bool]]:

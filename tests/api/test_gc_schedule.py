@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from adapters.bootstrap import migrate
-from api.app import NEVER, create_app, scheduled_full_collections
+from adapters.gc_schedule import NEVER, full_collections_every
+from api.app import create_app
 from tests.projections.conftest import settings_for
 
 
@@ -20,14 +21,10 @@ def full_collections() -> int:
 def test_full_collections_run_on_the_schedule_and_python_starts_none_itself():
     before, done = gc.get_threshold(), full_collections()
 
-    async def serve_a_while() -> tuple[tuple[int, int, int], int]:
-        async with scheduled_full_collections(0.02):
-            during = gc.get_threshold()
-            frozen = gc.get_freeze_count()
-            await asyncio.sleep(0.2)
-        return during, frozen
-
-    during, frozen = asyncio.run(serve_a_while())
+    with full_collections_every(0.02):
+        during = gc.get_threshold()
+        frozen = gc.get_freeze_count()
+        time.sleep(0.2)
 
     assert (before[0], before[1], NEVER) == during
     assert frozen > 0, "what startup made is frozen, never scanned again"
@@ -39,11 +36,8 @@ def test_full_collections_run_on_the_schedule_and_python_starts_none_itself():
 def test_zero_seconds_leaves_pythons_defaults_alone():
     before = gc.get_threshold()
 
-    async def serve() -> tuple[int, int, int]:
-        async with scheduled_full_collections(0):
-            return gc.get_threshold()
-
-    assert before == asyncio.run(serve())
+    with full_collections_every(0):
+        assert before == gc.get_threshold()
 
 
 def test_the_app_collects_on_its_schedule_while_it_serves(tmp_path: Path):
