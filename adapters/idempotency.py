@@ -155,15 +155,14 @@ class PostgresIdempotencyStore:
     def put(self, scope: str, key: str, response: StoredResponse) -> StoredResponse:
         """Store ``response`` unless one is there already; returns what is stored."""
         with self._connect() as connection:
-            connection.execute(
-                "INSERT INTO idempotency (scope, key, request_hash, status, headers, body)"
-                " VALUES (%s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (scope, key) DO NOTHING",
-                (scope, key, *_encode(response)),
-            )
-            # Read committed: a conflicting insert waited for the winner to commit,
-            # so this statement sees the winner's row.
-            found = connection.execute(_SELECT_POSTGRES, (scope, key)).fetchone()
+            # RETURNING answers the usual case, a new key, in one round trip.
+            found = connection.execute(
+                _INSERT_POSTGRES, (scope, key, *_encode(response))
+            ).fetchone()
+            if found is None:
+                # Read committed: a conflicting insert waited for the winner to
+                # commit, so this statement sees the winner's row.
+                found = connection.execute(_SELECT_POSTGRES, (scope, key)).fetchone()
         if found is None:  # pragma: no cover - the row was just written or seen
             msg = "idempotency row vanished between insert and select"
             raise RuntimeError(msg)
@@ -177,6 +176,11 @@ class PostgresIdempotencyStore:
 _COLUMNS = "request_hash, status, headers, body"
 _SELECT_SQLITE = f"SELECT {_COLUMNS} FROM idempotency WHERE scope = ? AND key = ?"  # noqa: S608
 _SELECT_POSTGRES = f"SELECT {_COLUMNS} FROM idempotency WHERE scope = %s AND key = %s"  # noqa: S608
+_INSERT_POSTGRES = (
+    "INSERT INTO idempotency (scope, key, request_hash, status, headers, body)"  # noqa: S608
+    " VALUES (%s, %s, %s, %s, %s, %s)"
+    f" ON CONFLICT (scope, key) DO NOTHING RETURNING {_COLUMNS}"
+)
 
 
 def _encode(response: StoredResponse) -> tuple[str, int, str, str]:

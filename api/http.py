@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from adapters.idempotency import StoredResponse
@@ -49,7 +49,7 @@ def contract_response(
     as_of: dt.date | None = None,
     known_at: dt.datetime | None = None,
     location: str | None = None,
-) -> JSONResponse:
+) -> Response:
     """The contract as a response with its version as ETag."""
     day = as_of or ctx.ledger.today()
     try:
@@ -61,7 +61,10 @@ def contract_response(
     headers = {"ETag": etag(contract.version)}
     if location is not None:
         headers["Location"] = location
-    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+    # Encoded by pydantic's serializer in one step (not to a dict, then by json.dumps).
+    return Response(
+        body.model_dump_json(), status_code=status, headers=headers, media_type="application/json"
+    )
 
 
 def idempotent(
