@@ -157,11 +157,26 @@ class Ledger(Application[uuid.UUID]):
         actor: Actor,
         valid_from: dt.date | None = None,
     ) -> uuid.UUID:
-        """Publish an offer's prices for a year; one sheet per offer and year."""
+        """Publish an offer's prices for a year; one sheet per offer and year.
+
+        A provider administrator publishes only for an offer no other provider
+        holds: none of the offer's sheets was published by another provider,
+        and no contract names another provider for it. Otherwise any provider
+        could set the prices of another provider's contracts for a year not
+        published yet. The operator publishes for any offer.
+        """
         _require_role(actor, Role.PROVIDER_ADMIN, Role.OPERATOR)
         if self._exists(sheet_id(offer, year)):
             msg = f"offer {offer} already has a {year} sheet; correct it instead"
             raise errors.TariffSheetAlreadyPublished(msg, field="year")
+        if actor.role is Role.PROVIDER_ADMIN:
+            holder = self._other_provider_of(offer, actor.organisation)
+            if holder is not None:
+                msg = (
+                    f"offer {offer} is provided by {holder}, not {actor.organisation}; "
+                    "only its provider or the system administrator publishes its sheets"
+                )
+                raise errors.NotPermitted(msg, field="offer")
         with recording_with(self.clock):
             sheet = TariffSheet.publish(
                 offer=offer,
@@ -1004,6 +1019,32 @@ class Ledger(Application[uuid.UUID]):
             for item in self.events.get(sheet.id, lte=sheet.version)
             if isinstance(item, TariffSheet.Event)
         ]
+
+    def _other_provider_of(self, offer: str, organisation: str) -> str | None:
+        """Another provider holding ``offer``; None when only ``organisation`` or nobody does.
+
+        A provider holds an offer when it published one of its sheets or is
+        the provider of a contract for it. Read from the creation events in
+        the log: publishing a sheet is rare, and a contract's provider is
+        fixed when it is drafted. Sheets the operator published are nobody's
+        claim.
+        """
+        for published in self._created_events(SHEET_PUBLISHED_TOPIC):
+            if (
+                isinstance(published, TariffSheet.Published)
+                and published.offer == offer
+                and published.actor.role is Role.PROVIDER_ADMIN
+                and published.actor.organisation != organisation
+            ):
+                return published.actor.organisation
+        for drafted in self._created_events(CONTRACT_DRAFTED_TOPIC):
+            if (
+                isinstance(drafted, Contract.Drafted)
+                and drafted.provider.offer == offer
+                and drafted.provider.registration != organisation
+            ):
+                return drafted.provider.registration
+        return None
 
     def offer_contract_ids(self, offer: str) -> list[uuid.UUID]:
         """The ids of every contract drafted with ``offer``, in the order they were drafted.

@@ -8,8 +8,9 @@ them with a reason and keeps the old prices in the history, so ``known_at``
 shows what was known when.
 
 Any authenticated caller reads models and sheets. The ledger decides who
-publishes and corrects (an operator, or a provider administrator; only the
-publishing provider corrects its sheet): anyone else gets 403.
+publishes and corrects (an operator, or a provider administrator for an
+offer no other provider holds; only the publishing provider corrects its
+sheet): anyone else gets 403.
 """
 
 from __future__ import annotations
@@ -474,8 +475,10 @@ def publish_tariff_sheet(
 ) -> Response:
     """Publish an offer's prices for a year; one sheet per offer and year (G3).
 
-    An operator or a provider administrator publishes. A second sheet for the
-    same offer and year is refused (409): correct the first instead.
+    An operator publishes for any offer. A provider administrator publishes
+    only for an offer no other provider holds (published one of its sheets, or
+    is the provider of a contract for it): otherwise 403. A second sheet for
+    the same offer and year is refused (409): correct the first instead.
     """
 
     def produce() -> Response:

@@ -110,7 +110,7 @@ MATRIX: dict[str, tuple[Expect, ...]] = {
     "GET /v1/tariff-sheets":                      (200, 200, 200, 200, 200, 200, 200, 200),
     "GET /v1/tariff-sheets/{offer}/{year}":       (200, 200, 200, 200, 200, 200, 200, 200),
     # P' publishes Støttepakken's sheet: the ledger does not know whose an offer is.
-    "POST /v1/tariff-sheets":                     (403, 403, 201, 201, 403, 403, 403, 201),
+    "POST /v1/tariff-sheets":                     (403, 403, 201, 403, 403, 403, 403, 201),
     "POST /v1/tariff-sheets/{offer}/{year}/corrections": (403, 403, 200, 403, 403, 403, 403, 200),
     "POST /v1/regulations":                       (403, 403, 403, 403, 403, 403, 403, 200),
 }

@@ -21,6 +21,7 @@ from tests.ledger.examples import (
 )
 
 OFFER = PROVIDER.offer
+OTHER_PROVIDER_ADMIN = Actor("29189935", Role.PROVIDER_ADMIN, "key-other", "req-9")
 
 
 def test_a_published_sheet_is_found_by_offer_and_year(make_ledger):
@@ -82,7 +83,6 @@ def test_a_buyer_administrator_cannot_publish_a_sheet(ledger):
 def test_only_the_publishing_provider_may_correct_a_sheet(ledger):
     """Another provider's administrator is refused and the sheet keeps its prices."""
     publish_sheet(ledger, 2025)
-    other = Actor("29189935", Role.PROVIDER_ADMIN, "key-other", "req-9")
 
     with pytest.raises(NotPermitted, match="only the publisher"):
         ledger.correct_tariff_sheet(
@@ -90,11 +90,47 @@ def test_only_the_publishing_provider_may_correct_a_sheet(ledger):
             year=2025,
             prices=sheet_prices(base=Decimal(200)),
             reason="wrong offer",
-            actor=other,
+            actor=OTHER_PROVIDER_ADMIN,
         )
 
     sheet = ledger.get_tariff_sheet(OFFER, 2025)
     assert (1, PROVIDER_ADMIN.organisation) == (sheet.version, sheet.publisher)
+
+
+def test_a_provider_cannot_publish_a_year_of_an_offer_another_provider_published(ledger):
+    """Given the offer's 2025 sheet by its provider, another provider may not open 2026."""
+    publish_sheet(ledger, 2025)
+    before = ledger.recorder.max_notification_id()
+
+    with pytest.raises(NotPermitted, match=f"provided by {PROVIDER_ADMIN.organisation}") as no:
+        publish_sheet(ledger, 2026, actor=OTHER_PROVIDER_ADMIN)
+
+    assert "offer" == no.value.field
+    assert before == ledger.recorder.max_notification_id()
+
+
+def test_a_provider_cannot_publish_for_an_offer_another_provider_has_contracts_on(ledger):
+    """Given a contract naming the offer's provider and no sheet, another provider is refused."""
+    placed_contract(ledger)
+    before = ledger.recorder.max_notification_id()
+
+    with pytest.raises(NotPermitted, match=f"provided by {PROVIDER.registration}"):
+        publish_sheet(ledger, 2025, actor=OTHER_PROVIDER_ADMIN)
+
+    assert before == ledger.recorder.max_notification_id()
+
+
+def test_the_offers_own_provider_publishes_next_year_and_the_operator_any_year(ledger):
+    """Sheets the operator published claim the offer for nobody."""
+    publish_sheet(ledger, 2024, actor=OPERATOR)
+    placed_contract(ledger)
+    publish_sheet(ledger, 2025)
+    publish_sheet(ledger, 2026, actor=OPERATOR)
+
+    publishers = [ledger.get_tariff_sheet(OFFER, y).publisher for y in (2024, 2025, 2026)]
+    assert [OPERATOR.organisation, PROVIDER_ADMIN.organisation, OPERATOR.organisation] == (
+        publishers
+    )
 
 
 def test_the_publishing_provider_may_correct_its_sheet(ledger):
