@@ -1457,8 +1457,16 @@ def _check_municipality(municipality: Municipality, field: str) -> None:
 
 
 def _check_line(spec: ServiceLineSpec, where: str) -> None:
-    model = get_model(spec.tariff_model)
-    model.check_step(spec.step, allow_unconfirmed=spec.allow_unconfirmed_step)
+    try:
+        model = get_model(spec.tariff_model)
+    except errors.UnknownTariffModel as error:
+        error.field = f"{where}.tariff_model"  # which line's model, not just "a model"
+        raise
+    try:
+        model.check_step(spec.step, allow_unconfirmed=spec.allow_unconfirmed_step)
+    except (errors.UnknownStep, errors.StepUnconfirmed) as error:
+        error.field = f"{where}.step"
+        raise
     if spec.quantity <= 0:
         msg = f"quantity must be positive, got {spec.quantity}"
         raise errors.InvalidValue(msg, field=f"{where}.quantity")

@@ -28,6 +28,7 @@ from api.auth import (
 from api.context import Context
 from api.http import contract_response, expected_version, idempotent, sees_own_writes
 from api.schemas import Body, ComponentPriceIn, ContractDraftIn, ContractOut, ServiceLineIn
+from ledger.errors import LedgerError
 from ledger.values import (
     AbsenceKind,
     ComponentPrice,
@@ -886,16 +887,19 @@ def add_service_line(
     ctx: Ctx,
 ) -> Response:
     """The buyer adds a service line to the contract (pkt. 5); its id is in the response."""
-    return _command(
-        ctx,
-        caller,
-        request,
-        contract_id,
-        body,
-        lambda v: ctx.ledger.add_service_line(
-            contract_id, body.value(), actor=caller.actor, expected_version=v
-        ),
-    )
+
+    def act(version: int | None) -> object:
+        try:
+            return ctx.ledger.add_service_line(
+                contract_id, body.value(), actor=caller.actor, expected_version=version
+            )
+        except LedgerError as error:
+            # The ledger names the new line's fields "line.end"; this body is the line.
+            if error.field is not None:
+                error.field = error.field.removeprefix("line.")
+            raise
+
+    return _command(ctx, caller, request, contract_id, body, act)
 
 
 @_post("/{contract_id}/provisional-steps", "Revise a provisional step (foreløbig indplacering)")

@@ -210,15 +210,15 @@ def test_an_unknown_tariff_model_is_rejected():
     line = dataclasses.replace(line_104(), tariff_model="no-such-model")
 
     with pytest.raises(errors.UnknownTariffModel) as raised:
-        draft(lines=[line])
-    assert "tariff_model" == raised.value.field
+        draft(lines=[line_104(), line])
+    assert "lines[1].tariff_model" == raised.value.field, "names the line, not just a model"
 
 
 def test_a_step_the_model_lacks_is_rejected():
     """A §104 step must be Takst 1-4 : sub-step 1-4."""
     with pytest.raises(errors.UnknownStep) as raised:
         draft(lines=[line_104(step="9:9")])
-    assert "step" == raised.value.field
+    assert "lines[0].step" == raised.value.field
 
 
 def test_a_gentofte_step_25_without_permission_is_rejected():

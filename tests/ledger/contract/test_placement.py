@@ -108,7 +108,7 @@ def test_an_added_line_with_an_unknown_step_is_rejected():
         lambda c: c.add_service_line(line_104(step="5:1"), actor=OPERATOR),
         errors.UnknownStep,
     )
-    assert "step" == error.field
+    assert "line.step" == error.field
 
 
 def test_an_added_line_with_zero_quantity_is_rejected():
