@@ -60,8 +60,8 @@ class Caller:
         """The side of its contracts the caller's organisation is on, for the views' filters.
 
         ``("buyer" | "provider" | "either" | "none", organisation)``; the operator
-        is no party (``none``). The views know the buyer, not a separate paying
-        municipality: a payer sees its contracts by id (:meth:`sees`), not in lists.
+        is no party (``none``). A buyer administrator's side also covers the
+        contracts its municipality pays for (betalingskommune), as :meth:`sees` does.
         """
         sides = {Role.BUYER_ADMIN: "buyer", Role.PROVIDER_ADMIN: "provider", Role.AUDITOR: "either"}
         return (sides.get(self.role, "none"), self.organisation)

@@ -53,6 +53,7 @@ SUMMARY_COLUMNS = (
     "last_day",
     "document",
     "price_error",
+    "payer_cvr",
 )
 
 _PARAGRAPH = re.compile(r"§\s*(\d+\s*[a-z]?)", re.IGNORECASE)
@@ -262,9 +263,12 @@ class ContractSummaryQueries(SqlView):
 
 
 _PARTY_CONDITIONS = {
+    # A buyer administrator's municipality is the buyer or the paying municipality.
     "buyer": "buyer_cvr = %(party)s",
     "provider": "provider_registration = %(party)s",
-    "either": "(buyer_cvr = %(party)s OR provider_registration = %(party)s)",
+    "either": (
+        "(buyer_cvr = %(party)s OR payer_cvr = %(party)s OR provider_registration = %(party)s)"
+    ),
 }
 
 
@@ -372,6 +376,7 @@ class ContractSummaryProjection(LedgerProjection[ContractSummaryQueries]):
                     last_day(contract),
                     json.dumps(document, sort_keys=True),
                     error,
+                    None if contract.payer is None else contract.payer.cvr,
                 )
             )
             paragraphs = {

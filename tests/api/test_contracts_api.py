@@ -212,6 +212,26 @@ def test_the_list_shows_only_the_callers_contracts_with_a_cursor(api):
     assert mine <= {i["contract_id"] for i in drafts["items"]}
 
 
+def test_the_paying_municipality_finds_the_contract_in_its_list_as_it_does_by_id(api):
+    """Syd pays (betalingskommune) for a placement Nord buys: Syd's lists show it too."""
+    client, ctx = api.client, api.ctx
+    nord = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
+    body = draft_body(ctx)
+    body["payer"] = {"name": BUYER_SYD.name, "cvr": BUYER_SYD.cvr, "ean": BUYER_SYD.ean}
+    drafted = client.post("/v1/contracts", json=body, headers=nord).json()["contract_id"]
+    api.settle()  # written with Nord's key; Syd reads
+
+    def listed(organisation: str, role: Role) -> set[str]:
+        page = client.get("/v1/contracts?limit=500", headers=api.key(organisation, role))
+        return {item["contract_id"] for item in page.json()["items"]}
+
+    assert drafted in listed(BUYER_SYD.cvr, Role.BUYER_ADMIN)
+    assert drafted in listed(BUYER_SYD.cvr, Role.AUDITOR)
+    assert drafted not in listed("19438414", Role.BUYER_ADMIN)  # neither buyer nor payer
+    by_id = client.get(f"/v1/contracts/{drafted}", headers=api.key(BUYER_SYD.cvr, Role.BUYER_ADMIN))
+    assert 200 == by_id.status_code
+
+
 def test_an_unknown_step_is_a_422_naming_the_field_and_records_nothing(api):
     client, ctx = api.client, api.ctx
     buyer = api.key(BUYER_NORD.cvr, Role.BUYER_ADMIN)
