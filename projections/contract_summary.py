@@ -264,7 +264,7 @@ class ContractSummaryQueries(SqlView):
 
 _PARTY_CONDITIONS = {
     # A buyer administrator's municipality is the buyer or the paying municipality.
-    "buyer": "buyer_cvr = %(party)s",
+    "buyer": "(buyer_cvr = %(party)s OR payer_cvr = %(party)s)",
     "provider": "provider_registration = %(party)s",
     "either": (
         "(buyer_cvr = %(party)s OR payer_cvr = %(party)s OR provider_registration = %(party)s)"
