@@ -320,6 +320,11 @@ class DeadlinesOut(BaseModel):
 
     as_of: dt.date = Field(description="The day statuses are judged on", examples=["2025-03-03"])
     items: list[DeadlineOut] = Field(description="Deadlines by due day")
+    next_cursor: str | None = Field(
+        None,
+        description="Pass as `after` for the next page; null on the last page",
+        examples=["2025-04-10|2f492832-1fe7-40ed-aac7-81b9846c9e5c|renegotiation-answer:R1"],
+    )
 
 
 @router.get(
@@ -346,6 +351,10 @@ def deadlines(
     as_of: Annotated[
         dt.date | None, Query(description="Judge statuses on this day (default: today)")
     ] = None,
+    after: Annotated[
+        str | None, Query(description="Cursor: the `next_cursor` of the page before")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most deadlines on a page")] = 200,
 ) -> DeadlinesOut:
     """Who must act by when on the caller's contracts, and whether they did.
 
@@ -374,8 +383,17 @@ def deadlines(
         kind=kind,
         scope=caller.scope,
     )
+    order = [
+        (row.deadline.due_on.isoformat(), str(row.contract_id), row.deadline.key) for row in rows
+    ]
+    start = 0
+    if after is not None:
+        last = _deadline_cursor(after)
+        start = next((i for i, key in enumerate(order) if key > last), len(order))
+    page = rows[start : start + limit]
+    more = start + limit < len(rows)
     items = []
-    for row in rows:
+    for row in page:
         d = row.deadline
         done = d.done_on if d.done_on is not None and d.done_on <= day else None
         items.append(
@@ -395,7 +413,19 @@ def deadlines(
                 clause=d.clause,
             )
         )
-    return DeadlinesOut(as_of=day, items=items)
+    next_cursor = "|".join(order[start + limit - 1]) if more else None
+    return DeadlinesOut(as_of=day, items=items, next_cursor=next_cursor)
+
+
+def _deadline_cursor(after: str) -> tuple[str, str, str]:
+    """``due_on|contract_id|key`` from a ``next_cursor``; 422 when it is not one."""
+    parts = after.split("|", 2)
+    try:
+        due_on, contract_id, key = parts
+        return dt.date.fromisoformat(due_on).isoformat(), str(uuid.UUID(contract_id)), key
+    except ValueError:
+        msg = "after must be a next_cursor of this list (due_on|contract_id|key)"
+        raise errors.InvalidValue(msg, field="query.after") from None
 
 
 # --- billing feed ----------------------------------------------------------------------------

@@ -422,6 +422,29 @@ def test_deadlines_are_filtered_by_status_on_a_day(api):
     ]
 
 
+def test_deadlines_come_in_pages_that_add_up_to_the_whole_list(api):
+    client = api.client
+    syd = api.key(BUYER_SYD.cvr, Role.BUYER_ADMIN)
+    whole = client.get("/v1/deadlines", headers=syd).json()
+    assert len(whole["items"]) >= 3, "the demo gives Syd several deadlines"
+    assert whole["next_cursor"] is None
+
+    paged: list[tuple[str, str, str]] = []
+    after = None
+    for _ in range(len(whole["items"]) + 1):
+        params = {"limit": 2} | ({"after": after} if after else {})
+        page = client.get("/v1/deadlines", params=params, headers=syd).json()
+        assert len(page["items"]) <= 2
+        paged += [(i["due_on"], i["contract_id"], i["key"]) for i in page["items"]]
+        after = page["next_cursor"]
+        if after is None:
+            break
+    assert [(i["due_on"], i["contract_id"], i["key"]) for i in whole["items"]] == paged
+
+    bad = client.get("/v1/deadlines", params={"after": "yesterday"}, headers=syd)
+    assert (422, "query.after") == (bad.status_code, bad.json()["field"])
+
+
 def test_deadlines_are_filtered_by_a_due_window(api):
     client = api.client
     syd = api.key(BUYER_SYD.cvr, Role.BUYER_ADMIN)
