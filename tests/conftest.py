@@ -7,15 +7,21 @@ cannot be reached they fail, so a green run means all three backends ran.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
+from pydantic import SecretStr
 
+from adapters.settings import Settings, Storage
 from ledger.application import Ledger
 from ledger.clock import FixedClock
 
@@ -47,6 +53,38 @@ def postgres_conninfo() -> str:
         password=s["POSTGRES_PASSWORD"],
         dbname=s["POSTGRES_DBNAME"],
     )
+
+
+def settings_for(backend: str, data_dir: Path, schema: str = TEST_SCHEMA) -> Settings:
+    """Settings of ``backend``: files under ``data_dir``, PostgreSQL in ``schema``."""
+    if backend != "postgres":
+        return Settings(storage=Storage(backend), data_dir=data_dir)
+    pg = postgres_settings()
+    return Settings(
+        storage=Storage.POSTGRES,
+        data_dir=data_dir,
+        postgres_host=pg["POSTGRES_HOST"],
+        postgres_port=int(pg["POSTGRES_PORT"]),
+        postgres_user=pg["POSTGRES_USER"],
+        postgres_password=SecretStr(pg["POSTGRES_PASSWORD"]),
+        postgres_dbname=pg["POSTGRES_DBNAME"],
+        postgres_schema=schema,
+        citizen_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
+    )
+
+
+@contextmanager
+def own_schema_settings(backend: str, data_dir: Path) -> Iterator[Settings]:
+    """Settings of ``backend``; on PostgreSQL a schema of its own, dropped afterwards."""
+    schema = f"{TEST_SCHEMA}_{uuid.uuid4().hex[:12]}"
+    try:
+        yield settings_for(backend, data_dir, schema)
+    finally:
+        if backend == "postgres":
+            with psycopg.connect(postgres_conninfo(), autocommit=True) as connection:
+                connection.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
 
 
 def _reset_postgres_schema() -> None:

@@ -10,21 +10,15 @@ reached these tests fail: they are never skipped.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import os
 import re
 import sqlite3
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import closing
 
 import psycopg
 import pytest
-from psycopg import sql
-from pydantic import SecretStr
 
 from adapters.api_keys import (
     ApiKey,
@@ -40,7 +34,7 @@ from adapters.bootstrap import ensure_postgres_database, migrate
 from adapters.migrate import migrate_postgres, migrate_sqlite, pending
 from adapters.settings import Settings, Storage
 from ledger.values import Role
-from tests.conftest import postgres_conninfo, postgres_settings
+from tests.conftest import settings_for
 
 BUYER = "29189846"  # a CVR number
 PROVIDER = "12345678"
@@ -48,42 +42,6 @@ TOKEN = re.compile(r"kl_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})")
 
 
 # --- fixtures ---------------------------------------------------------------
-
-
-def settings_for(backend: str, data_dir: Path, schema: str) -> Settings:
-    """Settings of ``backend``: files under ``data_dir``, PostgreSQL in ``schema``."""
-    if backend != "postgres":
-        return Settings(storage=Storage(backend), data_dir=data_dir)
-    pg = postgres_settings()
-    return Settings(
-        storage=Storage.POSTGRES,
-        data_dir=data_dir,
-        postgres_host=pg["POSTGRES_HOST"],
-        postgres_port=int(pg["POSTGRES_PORT"]),
-        postgres_user=pg["POSTGRES_USER"],
-        postgres_password=SecretStr(pg["POSTGRES_PASSWORD"]),
-        postgres_dbname=pg["POSTGRES_DBNAME"],
-        postgres_schema=schema,
-        citizen_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
-    )
-
-
-ALL_BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@contextmanager
-def backend_settings(backend: str, data_dir: Path) -> Iterator[Settings]:
-    """Settings of ``backend``; on PostgreSQL a schema of its own, dropped afterwards."""
-    schema = f"kl_test_api_keys_{uuid.uuid4().hex[:12]}"
-    try:
-        yield settings_for(backend, data_dir, schema)
-    finally:
-        if backend == "postgres":
-            with psycopg.connect(postgres_conninfo(), autocommit=True) as connection:
-                connection.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
 
 
 def migrated_store(settings: Settings) -> ApiKeyStore:
@@ -94,20 +52,6 @@ def migrated_store(settings: Settings) -> ApiKeyStore:
         ensure_postgres_database(settings)
         migrate_postgres(settings.postgres_conninfo)
     return build_key_store(settings)
-
-
-@pytest.fixture(params=ALL_BACKENDS)
-def settings(request, tmp_path) -> Iterator[Settings]:
-    """Settings of each backend in turn."""
-    with backend_settings(request.param, tmp_path) as backend:
-        yield backend
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-def sql_settings(request, tmp_path) -> Iterator[Settings]:
-    """Settings of each SQL backend in turn, nothing migrated yet."""
-    with backend_settings(request.param, tmp_path) as backend:
-        yield backend
 
 
 @pytest.fixture

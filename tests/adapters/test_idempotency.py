@@ -11,18 +11,12 @@ skipped.
 from __future__ import annotations
 
 import base64
-import os
 import sqlite3
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
-from pathlib import Path
+from contextlib import closing
 
 import psycopg
 import pytest
-from psycopg import sql
-from pydantic import SecretStr
 
 from adapters.bootstrap import ensure_postgres_database, migrate
 from adapters.idempotency import (
@@ -35,7 +29,6 @@ from adapters.idempotency import (
 )
 from adapters.migrate import migrate_postgres, migrate_sqlite
 from adapters.settings import Settings, Storage
-from tests.conftest import postgres_conninfo, postgres_settings
 
 SCOPE = "29189846:Ab3dE6gH9jK2"  # organisation and API key id
 OTHER_SCOPE = "12345678:Zy8xW7vU6tS5"
@@ -56,41 +49,6 @@ SECOND = StoredResponse(
 
 # --- fixtures ---------------------------------------------------------------
 
-ALL_BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-SQL_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def settings_for(backend: str, data_dir: Path, schema: str) -> Settings:
-    """Settings of ``backend``: files under ``data_dir``, PostgreSQL in ``schema``."""
-    if backend != "postgres":
-        return Settings(storage=Storage(backend), data_dir=data_dir)
-    pg = postgres_settings()
-    return Settings(
-        storage=Storage.POSTGRES,
-        data_dir=data_dir,
-        postgres_host=pg["POSTGRES_HOST"],
-        postgres_port=int(pg["POSTGRES_PORT"]),
-        postgres_user=pg["POSTGRES_USER"],
-        postgres_password=SecretStr(pg["POSTGRES_PASSWORD"]),
-        postgres_dbname=pg["POSTGRES_DBNAME"],
-        postgres_schema=schema,
-        citizen_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
-    )
-
-
-@contextmanager
-def backend_settings(backend: str, data_dir: Path) -> Iterator[Settings]:
-    """Settings of ``backend``; on PostgreSQL a schema of its own, dropped afterwards."""
-    schema = f"kl_test_idempotency_{uuid.uuid4().hex[:12]}"
-    try:
-        yield settings_for(backend, data_dir, schema)
-    finally:
-        if backend == "postgres":
-            with psycopg.connect(postgres_conninfo(), autocommit=True) as connection:
-                connection.execute(
-                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                )
-
 
 def migrated_store(settings: Settings) -> IdempotencyStore:
     """An empty store for ``settings``, its table made by the SQL migrations."""
@@ -100,20 +58,6 @@ def migrated_store(settings: Settings) -> IdempotencyStore:
         ensure_postgres_database(settings)
         migrate_postgres(settings.postgres_conninfo)
     return build_idempotency_store(settings)
-
-
-@pytest.fixture(params=ALL_BACKENDS)
-def settings(request, tmp_path) -> Iterator[Settings]:
-    """Settings of each backend in turn."""
-    with backend_settings(request.param, tmp_path) as backend:
-        yield backend
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-def sql_settings(request, tmp_path) -> Iterator[Settings]:
-    """Settings of each SQL backend in turn, nothing migrated yet."""
-    with backend_settings(request.param, tmp_path) as backend:
-        yield backend
 
 
 @pytest.fixture

@@ -27,8 +27,7 @@ from api.context import Context
 from ledger.clock import FixedClock, local_instant
 from ledger.values import Role
 from projections.registry import VIEWS
-from tests.conftest import _reset_postgres_schema
-from tests.projections.conftest import settings_for
+from tests.conftest import _reset_postgres_schema, settings_for
 
 TODAY = dt.date(2025, 3, 3)
 API_BACKENDS = ("sqlite", "postgres")

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from adapters.bootstrap import migrate
 from adapters.gc_schedule import NEVER, full_collections_every
 from api.app import create_app
-from tests.projections.conftest import settings_for
+from tests.conftest import settings_for
 
 
 def full_collections() -> int:

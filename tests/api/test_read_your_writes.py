@@ -21,8 +21,7 @@ from api.context import Context
 from ledger.clock import FixedClock, local_instant
 from ledger.values import Role
 from tests.api.conftest import TODAY, ApiWorld, draft_body
-from tests.conftest import _reset_postgres_schema
-from tests.projections.conftest import settings_for
+from tests.conftest import _reset_postgres_schema, settings_for
 
 pytestmark = pytest.mark.postgres
 

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from adapters.bootstrap import Runtime, build, migrate
-from adapters.settings import Settings, Storage
+from adapters.settings import Settings
 from adapters.views import Views
 from ledger.application import Ledger
 from ledger.clock import FixedClock
-from tests.conftest import TEST_SCHEMA, _reset_postgres_schema, postgres_settings
-
-
-def settings_for(backend: str, data_dir: Path) -> Settings:
-    """Settings of ``backend`` with data under ``data_dir`` (PostgreSQL: the test schema)."""
-    if backend != "postgres":
-        return Settings(storage=Storage(backend), data_dir=data_dir)
-    pg = postgres_settings()
-    return Settings(
-        storage=Storage.POSTGRES,
-        data_dir=data_dir,
-        postgres_host=pg["POSTGRES_HOST"],
-        postgres_port=int(pg["POSTGRES_PORT"]),
-        postgres_user=pg["POSTGRES_USER"],
-        postgres_password=SecretStr(pg["POSTGRES_PASSWORD"]),
-        postgres_dbname=pg["POSTGRES_DBNAME"],
-        postgres_schema=TEST_SCHEMA,
-        citizen_key=SecretStr(base64.b64encode(os.urandom(32)).decode()),
-    )
+from tests.conftest import _reset_postgres_schema, settings_for
 
 
 @dataclass
