@@ -492,8 +492,8 @@ def billing_feed(contract_id: ContractIdPath, caller: Authenticated, ctx: Ctx) -
 # --- adjustments --------------------------------------------------------------------------
 
 
-class AdjustmentOut(BaseModel):
-    """A correction of an earlier invoiced month (efterregulering)."""
+class LineOfContractOut(BaseModel):
+    """Which contract line, and whose, an amount is for (invoice lines, adjustments)."""
 
     contract_id: uuid.UUID = Field(
         description="The contract (kontrakt)", examples=["2f492832-1fe7-40ed-aac7-81b9846c9e5c"]
@@ -504,6 +504,11 @@ class AdjustmentOut(BaseModel):
         examples=["8c1e3f52-5d0a-4b7e-9f61-0d2b7a4c9e13"],
     )
     paragraph: str = Field(description="Legal basis (paragraf)", examples=["SEL §85"])
+
+
+class AdjustmentOut(LineOfContractOut):
+    """A correction of an earlier invoiced month (efterregulering)."""
+
     month: str = Field(description="The corrected month (YYYY-MM)", examples=["2025-04"])
     period_start: dt.date | None = Field(
         description="First billable day of it now", examples=["2026-01-01"]
@@ -637,18 +642,9 @@ def _segment(segment: PriceSegment) -> SegmentOut:
     )
 
 
-class InvoiceLineOut(BaseModel):
+class InvoiceLineOut(LineOfContractOut):
     """One contract line of the month (fakturalinje, pkt. 6)."""
 
-    contract_id: uuid.UUID = Field(
-        description="The contract (kontrakt)", examples=["2f492832-1fe7-40ed-aac7-81b9846c9e5c"]
-    )
-    line_id: str = Field(description="The service line (indsats)", examples=["1"])
-    citizen_id: uuid.UUID = Field(
-        description="Pseudonymous citizen id (never the CPR number)",
-        examples=["8c1e3f52-5d0a-4b7e-9f61-0d2b7a4c9e13"],
-    )
-    paragraph: str = Field(description="Legal basis (paragraf)", examples=["SEL §85"])
     period_start: dt.date = Field(description="First billed day", examples=["2025-03-01"])
     period_end: dt.date = Field(description="Last billed day", examples=["2025-03-31"])
     days: Decimal = Field(description="Billed days (døgn)", examples=["31"])
