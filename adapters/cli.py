@@ -48,10 +48,12 @@ from adapters.bootstrap import Runtime, build, migrate
 from adapters.gc_schedule import full_collections_every
 from adapters.serving import (
     REUSE_PORT,
+    STOP_GRACE,
     STOP_SIGNALS,
     STOPPED_BY_SIGNAL,
     WebProcesses,
     port_problem,
+    stop_when_orphaned,
 )
 from adapters.settings import Settings, Storage
 from adapters.views import Views, run_workers
@@ -409,9 +411,6 @@ def _web(config: uvicorn.Config, stop: threading.Event) -> _Web:
 PROJECTION_STOP_TIMEOUT = 15.0
 """Seconds the projection process has to write what it holds and exit before it is killed."""
 
-PROJECTION_STOP_GRACE = 3.0
-"""Seconds a projection process that stopped on a signal waits for the server's own stop."""
-
 
 def projection_command(parent: int) -> list[str]:
     """The command line of the projection process that ``ledger serve`` (``parent``) starts.
@@ -455,7 +454,7 @@ class ProjectionProcess:
             return
         # Ctrl-C at a terminal, or a supervisor stopping the whole group, signals the
         # child too, and it may exit before the server has acted on its own signal.
-        if code in STOPPED_BY_SIGNAL and self._server_stops_within(PROJECTION_STOP_GRACE):
+        if code in STOPPED_BY_SIGNAL and self._server_stops_within(STOP_GRACE):
             return
         self.failed = code
         log.error("projection process exited; stopping the server", exit_code=code)
@@ -533,24 +532,10 @@ def _project(settings: Settings, names: list[str], *, parent: int | None = None)
     if parent is None:
         print(f"projecting {', '.join(chosen)}; stop with Ctrl-C", flush=True)
     else:
-        threading.Thread(
-            target=_stop_without_parent, args=(parent, stop), name="parent-watch", daemon=True
-        ).start()
+        stop_when_orphaned(parent, stop.set, "the projection workers")
     with full_collections_every(settings.gc_full_collection_seconds):
         run_workers(settings, chosen, stop=stop)
     return 0
-
-
-PARENT_CHECK_INTERVAL = 0.5
-"""Seconds between checks that the serving process is still this process's parent."""
-
-
-def _stop_without_parent(parent: int, stop: threading.Event) -> None:
-    """Set ``stop`` once ``parent`` is no longer this process's parent (it has died)."""
-    while not stop.wait(PARENT_CHECK_INTERVAL):
-        if os.getppid() != parent:
-            log.warning("the serving process is gone; stopping the projection workers")
-            stop.set()
 
 
 def _view_command(args: argparse.Namespace, runtime: Runtime, views: Views) -> int:

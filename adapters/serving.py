@@ -54,7 +54,7 @@ STOPPED_BY_SIGNAL = frozenset({0, -signal.SIGTERM, -signal.SIGINT})
 stop, before or after it installed its handlers."""
 
 PARENT_CHECK_INTERVAL = 0.5
-"""Seconds between a web process's checks that the server is still its parent."""
+"""Seconds between a child process's checks that the server is still its parent."""
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -224,21 +224,24 @@ def serve_one(config: uvicorn.Config, parent: int) -> None:
     def stop() -> None:
         server.should_exit = True  # read by uvicorn's main loop every 0.1 s
 
-    threading.Thread(
-        target=_stop_without_parent, args=(parent, stop), name="parent-watch", daemon=True
-    ).start()
+    stop_when_orphaned(parent, stop, "this web process")
     # uvicorn re-raises the SIGINT it stopped on; the parent knows why it stops.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
 
 
-def _stop_without_parent(parent: int, stop: Callable[[], object]) -> None:
-    """Call ``stop`` once ``parent`` is no longer this process's parent (it has died).
+def stop_when_orphaned(parent: int, stop: Callable[[], object], what: str) -> None:
+    """Start a thread that calls ``stop`` once ``parent`` is no longer this process's parent.
 
-    A server killed outright cannot stop its web processes; without this they
-    would keep serving, and keep the port from the server that replaces it.
+    A server killed outright cannot stop its child processes (web processes,
+    the projection process); without this they would keep running, and a web
+    process would keep the port from the server that replaces it.
     """
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_INTERVAL)
-    log.warning("the serving process is gone; stopping this web process")
-    stop()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_INTERVAL)
+        log.warning("the serving process is gone; stopping", stopping=what)
+        stop()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
