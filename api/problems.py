@@ -213,8 +213,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TimeoutError)
     async def _timeout(request: Request, error: TimeoutError) -> JSONResponse:
-        # A view did not reach the log's head in time (e.g. no projection worker
-        # runs on PostgreSQL): answering from a stale view would break read-your-writes.
+        # A view did not take in the caller's own writes (or, for invoices, the
+        # whole log) in time, e.g. no projection worker runs on PostgreSQL:
+        # answering from it would break read-your-writes (ADR 0015).
         return problem(
             503,
             "Service unavailable",
