@@ -30,10 +30,11 @@ from adapters.api_keys import (
     build_key_store,
     parse_token,
 )
-from adapters.bootstrap import ensure_postgres_database, migrate
-from adapters.migrate import migrate_postgres, migrate_sqlite, pending
+from adapters.bootstrap import migrate
+from adapters.migrate import migrate_sqlite, pending
 from adapters.settings import Settings, Storage
 from ledger.values import Role
+from tests.adapters.conftest import migrate_tables
 from tests.conftest import settings_for
 
 BUYER = "29189846"  # a CVR number
@@ -46,12 +47,7 @@ TOKEN = re.compile(r"kl_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})")
 
 def migrated_store(settings: Settings) -> ApiKeyStore:
     """An empty key store for ``settings``, its table made by the SQL migrations."""
-    if settings.storage is Storage.SQLITE:
-        migrate_sqlite(settings.sqlite_path)
-    elif settings.storage is Storage.POSTGRES:
-        ensure_postgres_database(settings)
-        migrate_postgres(settings.postgres_conninfo)
-    return build_key_store(settings)
+    return build_key_store(migrate_tables(settings))
 
 
 @pytest.fixture

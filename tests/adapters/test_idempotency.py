@@ -18,7 +18,7 @@ from contextlib import closing
 import psycopg
 import pytest
 
-from adapters.bootstrap import ensure_postgres_database, migrate
+from adapters.bootstrap import migrate
 from adapters.idempotency import (
     IdempotencyStore,
     InMemoryIdempotencyStore,
@@ -27,8 +27,8 @@ from adapters.idempotency import (
     StoredResponse,
     build_idempotency_store,
 )
-from adapters.migrate import migrate_postgres, migrate_sqlite
 from adapters.settings import Settings, Storage
+from tests.adapters.conftest import migrate_tables
 
 SCOPE = "29189846:Ab3dE6gH9jK2"  # organisation and API key id
 OTHER_SCOPE = "12345678:Zy8xW7vU6tS5"
@@ -52,12 +52,7 @@ SECOND = StoredResponse(
 
 def migrated_store(settings: Settings) -> IdempotencyStore:
     """An empty store for ``settings``, its table made by the SQL migrations."""
-    if settings.storage is Storage.SQLITE:
-        migrate_sqlite(settings.sqlite_path)
-    elif settings.storage is Storage.POSTGRES:
-        ensure_postgres_database(settings)
-        migrate_postgres(settings.postgres_conninfo)
-    return build_idempotency_store(settings)
+    return build_idempotency_store(migrate_tables(settings))
 
 
 @pytest.fixture
