@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from adapters.citizen_store import PostgresCitizenRegister, SQLiteCitizenRegister
+from adapters.event_store import RECORDER_TOPIC
 from adapters.migrate import migrate_postgres, migrate_sqlite
 from adapters.settings import Settings, Storage
 from ledger.application import SHARED_CACHE_SIZE, Ledger
@@ -49,6 +50,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         env.update(
             {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,  # ADR 0016
                 "POSTGRES_HOST": settings.postgres_host,
                 "POSTGRES_PORT": str(settings.postgres_port),
                 "POSTGRES_USER": settings.postgres_user,

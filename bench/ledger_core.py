@@ -61,6 +61,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
+from adapters.event_store import RECORDER_TOPIC
 from ledger.application import Ledger
 from ledger.contract import Contract
 from ledger.values import (
@@ -185,6 +186,8 @@ class Settings:
         """
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            # The recorder the service runs with (adapters/event_store.py, ADR 0016).
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": self.port,
             "POSTGRES_USER": self.user,

@@ -21,6 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from pydantic import SecretStr
 
+from adapters.event_store import RECORDER_TOPIC
 from adapters.settings import Settings, Storage
 from ledger.application import Ledger
 from ledger.clock import FixedClock
@@ -104,6 +105,7 @@ def ledger_env(backend: str, tmp_path: Path) -> dict[str, str]:
         }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC,
         "POSTGRES_SCHEMA": TEST_SCHEMA,
         **postgres_settings(),
     }
