@@ -141,10 +141,10 @@ class PostgresIdempotencyStore:
         self._pool = pool
 
     def _connect(self) -> AbstractContextManager[psycopg.Connection[tuple[object, ...]]]:
-        """A connection; used as a context manager it commits or rolls back."""
+        """A connection in autocommit mode: each statement commits on its own."""
         if self._pool is not None:
-            return self._pool.connection()
-        return psycopg.connect(self._conninfo)
+            return self._pool.connection()  # the API's pool is in autocommit mode
+        return psycopg.connect(self._conninfo, autocommit=True)
 
     def get(self, scope: str, key: str) -> StoredResponse | None:
         """The stored response for ``key`` in ``scope``, or None."""

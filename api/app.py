@@ -48,8 +48,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # connection per request would cost more than the request itself.
     pool = None
     if settings.storage is Storage.POSTGRES:
+        # Autocommit: a single statement is one round trip, not three (BEGIN,
+        # the statement, COMMIT). The stores open a transaction where they need one.
         pool = ConnectionPool(
-            settings.postgres_conninfo, min_size=2, max_size=8, name="api", open=True
+            settings.postgres_conninfo,
+            min_size=2,
+            max_size=8,
+            name="api",
+            open=True,
+            kwargs={"autocommit": True},
         )
     ctx = Context(
         settings=settings,
