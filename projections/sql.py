@@ -205,7 +205,7 @@ class SqlView(TrackingRecorder):
         raise NotImplementedError
 
     def reading(self) -> AbstractContextManager[Sql]:
-        """A read-only transaction."""
+        """Where reads run; writes belong in :meth:`writing`."""
         raise NotImplementedError
 
     def contract_versions(self, offer: str) -> list[tuple[uuid.UUID, int]]:
@@ -264,20 +264,27 @@ class PostgresView(PostgresTrackingRecorder, SqlView):
     @contextmanager
     def writing(self, tracking: Tracking | None) -> Iterator[Sql]:
         """One transaction for rows and position."""
-        with self._transaction(commit=True) as cursor:
+        with self._connection() as connection, connection.transaction():
+            cursor = connection.cursor()
             yield Sql(cursor, "postgres")
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)
 
     @contextmanager
     def reading(self) -> Iterator[Sql]:
-        """A transaction that is rolled back."""
-        with self._transaction(commit=False) as cursor:
-            yield Sql(cursor, "postgres")
+        """Statements without a transaction block: each is one round trip.
+
+        The pool's connections are in autocommit mode. Under READ COMMITTED,
+        PostgreSQL's default, each statement takes its own snapshot inside a
+        transaction too, so a ``BEGIN`` and a ``ROLLBACK`` around reads would
+        cost two round trips and change nothing they see.
+        """
+        with self._connection() as connection:
+            yield Sql(connection.cursor(), "postgres")
 
     @contextmanager
-    def _transaction(self, *, commit: bool) -> Iterator[Any]:
-        """The datastore's transaction, on a connection whose search_path is the schema.
+    def _connection(self) -> Iterator[Any]:
+        """A pooled connection whose search_path is the view's schema.
 
         The search_path is set once per connection, for the session, rather
         than with ``SET LOCAL`` in every transaction: one round trip less for
@@ -288,8 +295,7 @@ class PostgresView(PostgresTrackingRecorder, SqlView):
             if connection not in self._configured:
                 self._search_path(connection.cursor())
                 self._configured.add(connection)
-            with connection.transaction(force_rollback=not commit):
-                yield connection.cursor()
+            yield connection
 
     def _search_path(self, cursor: Any) -> None:  # noqa: ANN401 - a psycopg cursor
         cursor.execute(
